@@ -1,0 +1,75 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/herald-social/herald/store"
+	"github.com/herald-social/herald/store/postgres"
+	"github.com/herald-social/herald/store/postgres/pgtest"
+	"github.com/herald-social/herald/store/storetest"
+)
+
+var harness = storetest.Harness{
+	Open: func(tb testing.TB) store.Store { return pgtest.Open(tb) },
+	Exec: func(tb testing.TB, s store.Store, sql string) {
+		if _, err := s.(*postgres.Store).Pool().Exec(context.Background(), sql); err != nil {
+			tb.Fatalf("exec: %v", err)
+		}
+	},
+	Reopen: func(tb testing.TB, s store.Store, migrate bool) (store.Store, error) {
+		return pgtest.Reopen(tb, s.(*postgres.Store), postgres.Options{Migrate: migrate})
+	},
+}
+
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, harness)
+}
+
+func BenchmarkCreateJobs(b *testing.B)      { storetest.BenchmarkCreateJobs(b, harness) }
+func BenchmarkClaimTransition(b *testing.B) { storetest.BenchmarkClaimTransition(b, harness) }
+func BenchmarkBurst(b *testing.B)           { storetest.BenchmarkBurst(b, harness) }
+
+// TestConcurrentMigrate starts several nodes on one empty schema at once: the
+// advisory lock lets one migrate and the others find the work done.
+func TestConcurrentMigrate(t *testing.T) {
+	t.Parallel()
+	cfg := pgtest.Config(t)
+	const nodes = 6
+	errs := make(chan error, nodes)
+	for range nodes {
+		go func() {
+			c := cfg.Copy()
+			c.MaxConns = 1
+			s, err := postgres.OpenConfig(context.Background(), c, postgres.Options{Migrate: true})
+			if err == nil {
+				s.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range nodes {
+		if err := <-errs; err != nil {
+			t.Errorf("concurrent migrate: %v", err)
+		}
+	}
+	s, err := postgres.OpenConfig(context.Background(), cfg.Copy(), postgres.Options{})
+	if err != nil {
+		t.Fatalf("open after migrating: %v", err)
+	}
+	defer s.Close()
+	if v, err := s.SchemaVersion(context.Background()); err != nil || v.Database != v.Binary {
+		t.Errorf("SchemaVersion = %+v, %v", v, err)
+	}
+}
+
+// TestUnmigrated: without Migrate, an empty schema is refused as too old.
+func TestUnmigrated(t *testing.T) {
+	t.Parallel()
+	_, err := postgres.OpenConfig(context.Background(), pgtest.Config(t), postgres.Options{})
+	if !errors.Is(err, store.ErrSchemaTooOld) {
+		t.Fatalf("open unmigrated: %v, want ErrSchemaTooOld", err)
+	}
+}

@@ -1,0 +1,193 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/herald-social/herald/store"
+	"github.com/herald-social/herald/store/internal/storeutil"
+)
+
+var jobColumnNames = []string{"id", "schedule_id", "planned_at", "due_at", "status", "attempt", "run", "trigger_kind",
+	"correlation_id", "node", "lease_until", "post_ids", "last_error", "dead_reason", "created_at", "updated_at"}
+
+// jobColumns lists the job columns, each prefixed (for example "j.").
+func jobColumns(prefix string) string {
+	return prefix + strings.Join(jobColumnNames, ", "+prefix)
+}
+
+const eventColumns = `id, job_id, at, from_status, to_status, node, attempt, detail`
+
+// jobDest returns scan destinations for the job columns and a function that
+// finishes the job after the scan.
+func jobDest(j *store.Job) ([]any, func()) {
+	var (
+		planned, due, created, updated int64
+		lease                          *int64
+		status, trigger                string
+	)
+	dest := []any{&j.ID, &j.ScheduleID, &planned, &due, &status, &j.Attempt, &j.Run, &trigger,
+		&j.CorrelationID, &j.Node, &lease, &j.PostIDs, &j.LastError, &j.DeadReason, &created, &updated}
+	return dest, func() {
+		j.PlannedAt, j.DueAt = storeutil.Time(planned), storeutil.Time(due)
+		j.CreatedAt, j.UpdatedAt = storeutil.Time(created), storeutil.Time(updated)
+		j.Status, j.Trigger = store.Status(status), store.Trigger(trigger)
+		j.LeaseUntil = storeutil.OptTime(lease)
+		if len(j.PostIDs) == 0 {
+			j.PostIDs = nil
+		}
+	}
+}
+
+// scanJob scans a row of exactly the job columns.
+func scanJob(row pgx.Row) (store.Job, error) {
+	var j store.Job
+	dest, finish := jobDest(&j)
+	if err := row.Scan(dest...); err != nil {
+		return j, interpretError(err)
+	}
+	finish()
+	return j, nil
+}
+
+func scanEvent(row pgx.Row) (store.Event, error) {
+	var (
+		e        store.Event
+		at       int64
+		from, to string
+	)
+	if err := row.Scan(&e.ID, &e.JobID, &at, &from, &to, &e.Node, &e.Attempt, &e.Detail); err != nil {
+		return e, interpretError(err)
+	}
+	e.At, e.From, e.To = storeutil.Time(at), store.Status(from), store.Status(to)
+	return e, nil
+}
+
+func collect[T any](rows pgx.Rows, err error, scan func(pgx.Row) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, interpretError(err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, interpretError(rows.Err())
+}
+
+// GetJob returns one job, or store.ErrNotFound.
+func (s *Store) GetJob(ctx context.Context, id int64) (store.Job, error) {
+	j, err := scanJob(s.pool.QueryRow(ctx, `SELECT `+jobColumns("")+` FROM jobs WHERE id = $1`, id))
+	if err != nil {
+		return j, fmt.Errorf("postgres: get job %d: %w", id, err)
+	}
+	return j, nil
+}
+
+// ListJobs pages jobs by (planned_at, id), with only the filters in use in
+// the SQL so the planner sees plain predicates.
+func (s *Store) ListJobs(ctx context.Context, params store.ListJobsParams) (store.JobPage, error) {
+	l, err := storeutil.CheckListJobs(params)
+	if err != nil {
+		return store.JobPage{}, err
+	}
+	var (
+		where []string
+		args  []any
+	)
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if l.ScheduleID != "" {
+		where = append(where, "schedule_id = "+arg(l.ScheduleID))
+	}
+	if len(l.Statuses) > 0 {
+		where = append(where, "status = ANY("+arg(l.Statuses)+"::text[])")
+	}
+	if l.HasFrom {
+		where = append(where, "planned_at >= "+arg(l.From))
+	}
+	if l.HasTo {
+		where = append(where, "planned_at < "+arg(l.To))
+	}
+	if l.HasAfter {
+		where = append(where, "(planned_at, id) > ("+arg(l.After.PlannedAt)+"::bigint, "+arg(l.After.ID)+"::bigint)")
+	}
+	q := `SELECT ` + jobColumns("") + ` FROM jobs`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	q += ` ORDER BY planned_at, id LIMIT ` + arg(l.Limit)
+	rows, err := s.pool.Query(ctx, q, args...)
+	jobs, err := collect(rows, err, scanJob)
+	if err != nil {
+		return store.JobPage{}, fmt.Errorf("postgres: list jobs: %w", err)
+	}
+	page := store.JobPage{Jobs: jobs}
+	if len(jobs) > 0 {
+		page.NextPageToken = storeutil.NextPage(len(jobs), l.Limit, jobs[len(jobs)-1])
+	}
+	return page, nil
+}
+
+// JobEvents returns one job's events, oldest first.
+func (s *Store) JobEvents(ctx context.Context, jobID int64) ([]store.Event, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+eventColumns+` FROM job_events WHERE job_id = $1 ORDER BY id`, jobID)
+	events, err := collect(rows, err, scanEvent)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: job %d events: %w", jobID, err)
+	}
+	return events, nil
+}
+
+// ListEvents reads the event log after an ID. Writers hold the schema's
+// write lock until they commit, so IDs become visible in order and the
+// stream never skips one.
+func (s *Store) ListEvents(ctx context.Context, params store.ListEventsParams) ([]store.Event, error) {
+	limit := storeutil.Limit(params.Limit, storeutil.DefaultPage, storeutil.MaxPage)
+	rows, err := s.pool.Query(ctx, `SELECT `+eventColumns+` FROM job_events WHERE id > $1 ORDER BY id LIMIT $2`, params.AfterID, limit)
+	events, err := collect(rows, err, scanEvent)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list events: %w", err)
+	}
+	return events, nil
+}
+
+// LatestFires reads the per-schedule counters in one query.
+func (s *Store) LatestFires(ctx context.Context, scheduleIDs []string) (map[string]store.Fire, error) {
+	out := make(map[string]store.Fire)
+	if len(scheduleIDs) == 0 {
+		return out, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT schedule_id, last_run, last_planned_at FROM schedule_fires
+		WHERE schedule_id = ANY($1::text[])`, scheduleIDs)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: latest fires: %w", interpretError(err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id      string
+			f       store.Fire
+			planned *int64
+		)
+		if err := rows.Scan(&id, &f.Run, &planned); err != nil {
+			return nil, fmt.Errorf("postgres: latest fires: %w", interpretError(err))
+		}
+		f.PlannedAt = storeutil.OptTime(planned)
+		out[id] = f
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: latest fires: %w", interpretError(err))
+	}
+	return out, nil
+}

@@ -1,0 +1,89 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/herald-social/herald/store"
+)
+
+// BatchSize is the batch the benchmarks use: a burst of fires due at the same
+// instant, grouped by the engine.
+const BatchSize = 1000
+
+// BurstSize is the burst the engine must record end to end in under 2.5 s
+// on Postgres: fires of distinct schedules due at the same instant.
+const BurstSize = 10_000
+
+// newBatch returns n fires of distinct schedules at one instant.
+func newBatch(round, n int) []store.NewJob {
+	at := t0.Add(time.Duration(round) * time.Minute)
+	jobs := make([]store.NewJob, n)
+	for i := range jobs {
+		jobs[i] = store.NewJob{ScheduleID: fmt.Sprintf("schedule-%05d", i), PlannedAt: at, CorrelationID: fmt.Sprintf("c-%d-%d", round, i)}
+	}
+	return jobs
+}
+
+// BenchmarkCreateJobs records batches of BatchSize new fires.
+func BenchmarkCreateJobs(b *testing.B, h Harness) {
+	s := h.Open(b)
+	ctx := context.Background()
+	round := 0
+	for b.Loop() {
+		res, err := s.CreateJobs(ctx, store.CreateJobsParams{Jobs: newBatch(round, BatchSize), Node: nodeA, Now: t0})
+		if err != nil || !res[0].Created {
+			b.Fatalf("CreateJobs: %v", err)
+		}
+		round++
+	}
+	b.ReportMetric(float64(round*BatchSize)/b.Elapsed().Seconds(), "jobs/s")
+}
+
+// BenchmarkClaimTransition runs batches of BatchSize jobs through a fire's
+// whole store path: create, claim by ID, succeed.
+func BenchmarkClaimTransition(b *testing.B, h Harness) { benchPath(b, h, BatchSize) }
+
+// BenchmarkBurst runs one burst of BurstSize fires through the same path as
+// BenchmarkClaimTransition, each step one call: the store's share of the
+// 2.5 s budget.
+func BenchmarkBurst(b *testing.B, h Harness) { benchPath(b, h, BurstSize) }
+
+func benchPath(b *testing.B, h Harness, n int) {
+	s := h.Open(b)
+	ctx := context.Background()
+	round := 0
+	for b.Loop() {
+		now := t0.Add(time.Duration(round) * time.Minute)
+		res, err := s.CreateJobs(ctx, store.CreateJobsParams{Jobs: newBatch(round, n), Node: nodeA, Now: now})
+		if err != nil {
+			b.Fatalf("CreateJobs: %v", err)
+		}
+		ids := make([]int64, len(res))
+		for i, r := range res {
+			ids[i] = r.Job.ID
+		}
+		claimed, err := s.ClaimJobs(ctx, store.ClaimJobsParams{IDs: ids, Node: nodeA, Now: now, LeaseUntil: now.Add(time.Minute)})
+		if err != nil || len(claimed) != len(ids) {
+			b.Fatalf("ClaimJobs: %d of %d, %v", len(claimed), len(ids), err)
+		}
+		ps := make([]store.TransitionParams, len(claimed))
+		for i, c := range claimed {
+			ps[i] = store.TransitionParams{JobID: c.Job.ID, From: store.StatusRunning, To: store.StatusSucceeded,
+				Node: nodeA, Attempt: c.Job.Attempt, Now: now, AppendPostIDs: []string{fmt.Sprint("post-", c.Job.ID)}}
+		}
+		results, err := s.Transition(ctx, ps...)
+		if err != nil {
+			b.Fatalf("Transition: %v", err)
+		}
+		for _, r := range results {
+			if r.Err != nil {
+				b.Fatalf("Transition: %v", r.Err)
+			}
+		}
+		round++
+	}
+	b.ReportMetric(float64(round*n)/b.Elapsed().Seconds(), "jobs/s")
+}
