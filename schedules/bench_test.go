@@ -1,0 +1,128 @@
+package schedules
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// writeBenchConfig writes files × perFile schedules under dir: a realistic
+// mix of cron (60%), rrule (25%) and at (15%) schedules across ten zones,
+// each with a distinct template text, some with a thread, jitter and
+// metrics; plus one file of accounts.
+func writeBenchConfig(tb testing.TB, dir string, files, perFile int) {
+	tb.Helper()
+	zones := []string{"UTC", "Europe/Berlin", "America/New_York", "Asia/Tokyo", "Australia/Sydney",
+		"Europe/London", "America/Los_Angeles", "Asia/Kolkata", "America/Sao_Paulo", "Africa/Lagos"}
+	var acc strings.Builder
+	acc.WriteString("accounts:\n")
+	for a := range 10 {
+		fmt.Fprintf(&acc, "  brand-%d:\n    platform: x\n    oauth2: {access_token: env:X_TOKEN_%d}\n", a, a)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "accounts.yaml"), []byte(acc.String()), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	for f := range files {
+		var b strings.Builder
+		b.WriteString("schedules:\n")
+		for i := range perFile {
+			n := f*perFile + i
+			fmt.Fprintf(&b, "  - id: s-%06d\n    account: brand-%d\n    timezone: %s\n", n, n%10, zones[n%len(zones)])
+			switch k := n % 20; {
+			case k < 12:
+				fmt.Fprintf(&b, "    cron: \"%d %d * * %d-5\"\n", n%60, 6+n%12, n%2)
+			case k < 17:
+				fmt.Fprintf(&b, "    rrule: \"FREQ=WEEKLY;BYDAY=MO,WE,FR;BYHOUR=%d;BYMINUTE=%d\"\n    start: 2026-0%d-0%dT08:00:00\n",
+					8+n%10, n%60, 1+n%9, 1+n%9)
+			default:
+				fmt.Fprintf(&b, "    at: 2027-%02d-%02dT%02d:%02d:00\n", 1+n%12, 1+n%28, n%24, n%60)
+			}
+			if n%3 == 0 {
+				b.WriteString("    jitter: 5m\n    metrics: [1h, 24h, 7d]\n")
+			}
+			fmt.Fprintf(&b, "    post:\n      text: \"Post %d: tip #{{ .Run }} for {{ .Planned.Format \\\"Monday 2 Jan\\\" }}, see https://example.com/tips/%d\"\n", n, n)
+			if n%5 == 0 {
+				fmt.Fprintf(&b, "      thread: [\"More on tip %d\", \"Posted by {{ .Account }}\"]\n", n)
+			}
+		}
+		name := filepath.Join(dir, "team-"+strconv.Itoa(f/10), fmt.Sprintf("schedules-%03d.yaml", f))
+		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+			tb.Fatal(err)
+		}
+		if err := os.WriteFile(name, []byte(b.String()), 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkLoad100k loads 100,000 schedules in 100 files. Besides ns/op it
+// reports the CPU time of one load over all cores (cpu-s/op, which unlike
+// ns/op does not suffer when other processes share the machine), the heap
+// the loaded Config keeps (live-MB), what one load allocates (alloc-MB/op)
+// and the process's peak resident set (peak-RSS-MB, which includes the
+// benchmark's own set-up).
+//
+//	go test -run='^$' -bench=Load100k -benchtime=5x ./schedules/
+func BenchmarkLoad100k(b *testing.B) {
+	dir := b.TempDir()
+	writeBenchConfig(b, dir, 100, 1000)
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	var cfg *Config
+	for b.Loop() {
+		var err error
+		if cfg, err = Load(LoadOptions{}, dir); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
+	runtime.ReadMemStats(&after)
+	if len(cfg.Schedules) != 100000 {
+		b.Fatalf("loaded %d schedules", len(cfg.Schedules))
+	}
+	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/float64(b.N)/(1<<20), "alloc-MB/op")
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(after.HeapAlloc)/(1<<20), "live-MB")
+	runtime.KeepAlive(cfg)
+	if rss := peakRSS(); rss > 0 {
+		b.ReportMetric(rss, "peak-RSS-MB")
+	}
+}
+
+// cpuTime is the user and system CPU time of the process so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// peakRSS reads the process's peak resident set size (Linux), in MiB.
+func peakRSS() float64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}

@@ -1,0 +1,174 @@
+package schedules
+
+import (
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/herald-social/herald/schedules/spec"
+)
+
+// Config is one validated snapshot of the posting plan. It is immutable
+// once returned by Load and safe to share between goroutines.
+type Config struct {
+	// Revision identifies the content: the first 16 hex digits of a SHA-256
+	// over every loaded file's relative path and bytes. Two nodes with the
+	// same files report the same revision wherever their checkout lives.
+	Revision string
+	// Commit is the git commit checked out at the first path, when that
+	// path is inside a git work tree, else empty.
+	Commit    string
+	Accounts  map[string]*Account
+	Schedules []*Schedule // sorted by ID
+	Files     []string    // the files loaded, sorted, as reached from the paths given
+}
+
+// Schedule returns the schedule with the given id, or nil.
+func (c *Config) Schedule(id string) *Schedule {
+	i := sort.Search(len(c.Schedules), func(i int) bool { return c.Schedules[i].ID >= id })
+	if i < len(c.Schedules) && c.Schedules[i].ID == id {
+		return c.Schedules[i]
+	}
+	return nil
+}
+
+// Pos is a position in a YAML file; Line and Col are 1-based.
+type Pos struct {
+	File      string
+	Line, Col int
+}
+
+// String formats p as FILE:LINE:COL.
+func (p Pos) String() string {
+	return p.File + ":" + strconv.Itoa(p.Line) + ":" + strconv.Itoa(p.Col)
+}
+
+// Account is a named publishing identity. Credentials are references (see
+// SecretRef) that the publisher resolves when it needs them; Load never reads
+// a secret, so `herald validate` runs in CI without any.
+type Account struct {
+	Name     string
+	Platform string // "x", the only platform so far
+	// OAuth2 and OAuth1 are nil when absent. An account with neither
+	// publishes in dry-run.
+	OAuth2 *OAuth2
+	OAuth1 *OAuth1
+	// Limits names the rate-limit preset: current (the default),
+	// legacy-free, legacy-basic or legacy-pro.
+	Limits string
+	Source Pos // the account's name key
+}
+
+// OAuth2 holds references to an X OAuth 2.0 user context. Only AccessToken
+// is required; refreshing needs RefreshToken and ClientID (and ClientSecret
+// for a confidential client).
+type OAuth2 struct {
+	AccessToken, RefreshToken, ClientID, ClientSecret SecretRef
+}
+
+// OAuth1 holds references to an X OAuth 1.0a user context; all four are
+// required.
+type OAuth1 struct {
+	ConsumerKey, ConsumerSecret, AccessToken, AccessTokenSecret SecretRef
+}
+
+// SecretRef says where a secret lives, never what it is: env:NAME (an
+// environment variable) or file:/absolute/path (a mounted secret file).
+// The zero value means "not set".
+type SecretRef struct {
+	Scheme string // "env" or "file"
+	Name   string // the variable name or the absolute path
+}
+
+// IsZero reports whether r is unset.
+func (r SecretRef) IsZero() bool { return r.Scheme == "" }
+
+// String formats r as it is written in YAML.
+func (r SecretRef) String() string {
+	if r.IsZero() {
+		return ""
+	}
+	return r.Scheme + ":" + r.Name
+}
+
+// Kind is the timing kind of a schedule.
+type Kind uint8
+
+// The schedule kinds; the zero Kind is invalid.
+const (
+	KindCron Kind = iota + 1
+	KindRRule
+	KindAt
+)
+
+// String returns the YAML key of the kind: cron, rrule or at.
+func (k Kind) String() string {
+	switch k {
+	case KindCron:
+		return "cron"
+	case KindRRule:
+		return "rrule"
+	case KindAt:
+		return "at"
+	}
+	return "Kind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Schedule is one validated schedule. It is kept small because a node may
+// load a million of them: the post template is stored as text and parsed
+// when rendered, and equal time zones share one *time.Location.
+type Schedule struct {
+	ID       string
+	Account  string
+	Kind     Kind
+	Expr     string // the cron expression, RRULE or at value as written
+	Timezone string // IANA name; "UTC" by default
+	Location *time.Location
+	Jitter   time.Duration // fires are delayed by a deterministic [0, Jitter)
+	Catchup  time.Duration // how late a missed fire may still be published
+	Enabled  bool
+	// Start and End bound the planned fires to [Start, End) in local wall
+	// time; zero is open. For an rrule Start is its DTSTART.
+	Start, End spec.Civil
+	Post       Post
+	Metrics    []time.Duration // capture stages after publishing, increasing
+	Source     Pos             // the schedule's item in its file
+	Spec       spec.Spec       // compiled timing
+	// Hash changes exactly when something that affects behaviour changes
+	// (see hash.go); reloads diff schedules by it. Moving a schedule within
+	// or between files does not change it.
+	Hash string
+}
+
+// Post is what a schedule publishes.
+type Post struct {
+	Text   string   // a text/template, see RenderData
+	Media  []Media  // attached to the first post
+	Thread []string // templates of the replies, in order
+}
+
+// Media is one file attached to a post.
+type Media struct {
+	// Path is absolute: the YAML path resolved against the folder of the
+	// file that declares it, so it stays valid whatever the working
+	// directory of the process.
+	Path string
+	Alt  string // alt text, at most 1000 characters
+}
+
+// Fire is one planned fire of a schedule and the instant it actually fires.
+type Fire struct {
+	Planned time.Time // the instant the timing names; identifies the fire
+	At      time.Time // Planned plus the schedule's deterministic jitter
+}
+
+// NextFire returns the first fire planned strictly after the instant after,
+// and false when the schedule never fires again. It does not consult
+// Enabled: callers decide what a disabled schedule means.
+func (s *Schedule) NextFire(after time.Time) (Fire, bool) {
+	p, ok := s.Spec.Next(after)
+	if !ok {
+		return Fire{}, false
+	}
+	return Fire{Planned: p, At: p.Add(spec.Jitter(s.ID, p, s.Jitter))}, true
+}

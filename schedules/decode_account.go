@@ -1,0 +1,128 @@
+package schedules
+
+import (
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// idPattern is the form of schedule ids and account names: lowercase so
+// that two ids never differ only by case (they end up in URLs, metric
+// labels, log fields and the job dedupe key), starting with a letter or a
+// digit, at most 128 characters.
+var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,127}$`)
+
+const idRule = "use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit, at most 128 characters"
+
+// envName is the form of an environment variable name in env:NAME.
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// limitPresets are the rate-limit presets an account may name.
+var limitPresets = []string{"current", "legacy-free", "legacy-basic", "legacy-pro"}
+
+// account decodes and checks one account. It never reads a secret. The
+// account is returned even when it has problems (they are recorded), so that
+// schedules naming it do not also report an unknown account.
+func (w *walker) account(name string, k, n *yaml.Node) *Account {
+	p := path{item: "accounts." + name}
+	a := &Account{Name: name, Limits: "current", Source: Pos{w.file, k.Line, k.Column}}
+	if !idPattern.MatchString(name) {
+		w.errf(k, path{rel: "accounts"}, "%s is not a valid account name (%s)", quoteShort(name), idRule)
+	}
+	if !w.quietMapping(n, p) {
+		return a
+	}
+	var platform *yaml.Node
+	ok := w.mapping(n, p, accountFields, func(key string, k, v *yaml.Node) {
+		switch key {
+		case "platform":
+			platform = v
+			s, ok := w.str(v, p.child(key))
+			if ok && s != "x" {
+				w.errf(v, p.child(key), "unsupported platform %s (supported: x)", quoteShort(s))
+			}
+			a.Platform = s
+		case "limits":
+			s, ok := w.str(v, p.child(key))
+			if ok && !contains(limitPresets, s) {
+				w.errf(v, p.child(key), "unknown preset %s (known: %s)", quoteShort(s), strings.Join(limitPresets, ", "))
+			}
+			a.Limits = s
+		case "oauth2":
+			o := &OAuth2{}
+			w.secrets(v, p.child(key), oauth2Fields, oauth2Fields[:1], []*SecretRef{
+				&o.AccessToken, &o.RefreshToken, &o.ClientID, &o.ClientSecret})
+			a.OAuth2 = o
+		case "oauth1":
+			o := &OAuth1{}
+			w.secrets(v, p.child(key), oauth1Fields, oauth1Fields, []*SecretRef{
+				&o.ConsumerKey, &o.ConsumerSecret, &o.AccessToken, &o.AccessTokenSecret})
+			a.OAuth1 = o
+		}
+	})
+	if ok && platform == nil {
+		w.errf(n, p, "missing required field \"platform\" (x)")
+	}
+	return a
+}
+
+// secrets decodes a mapping of secret references; fields[i] fills out[i].
+func (w *walker) secrets(n *yaml.Node, p path, fields, required []string, out []*SecretRef) {
+	if !w.quietMapping(n, p) {
+		return
+	}
+	set := make([]bool, len(fields))
+	ok := w.mapping(n, p, fields, func(key string, k, v *yaml.Node) {
+		for i, f := range fields {
+			if f == key {
+				set[i] = true
+				*out[i] = w.secretRef(v, p.child(key))
+			}
+		}
+	})
+	for i, f := range fields {
+		if ok && !set[i] && contains(required, f) {
+			w.errf(n, p, "missing required field %q", f)
+		}
+	}
+}
+
+// quietMapping reports whether n (following an alias) is a mapping, and
+// otherwise records a problem that does not quote n: where a mapping of
+// secret references belongs, a string is likely a pasted secret.
+func (w *walker) quietMapping(n *yaml.Node, p path) bool {
+	if n = w.deref(n); n == nil {
+		return false
+	}
+	if n.Kind != yaml.MappingNode {
+		w.errf(n, p, "must be a mapping (the value is not shown: it may be a secret)")
+		return false
+	}
+	return true
+}
+
+// secretRef parses env:NAME or file:/absolute/path. A value of any other
+// form is probably a secret pasted inline, so the message never quotes it.
+func (w *walker) secretRef(n *yaml.Node, p path) SecretRef {
+	const want = "must be a secret reference, env:NAME or file:/absolute/path"
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!str" {
+		w.errf(n, p, "%s (the value is not shown: it may be a secret)", want)
+		return SecretRef{}
+	}
+	scheme, rest, _ := strings.Cut(n.Value, ":")
+	switch {
+	case scheme == "env" && envName.MatchString(rest):
+		return SecretRef{Scheme: "env", Name: rest}
+	case scheme == "env":
+		w.errf(n, p, "env: needs an environment variable name (letters, digits and _, not starting with a digit)")
+	case scheme == "file" && filepath.IsAbs(rest) && !strings.ContainsRune(rest, 0):
+		return SecretRef{Scheme: "file", Name: rest}
+	case scheme == "file":
+		w.errf(n, p, "file: needs an absolute path, such as file:/run/secrets/x")
+	default:
+		w.errf(n, p, "%s; inline secrets are not allowed (the value is not shown)", want)
+	}
+	return SecretRef{}
+}

@@ -1,0 +1,78 @@
+package schedules
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestMedia(t *testing.T) {
+	tests := []struct {
+		name  string
+		sizes map[string]int64 // files to create, with their size
+		media string           // the YAML list
+		want  string           // a diagnostic substring, or "" for valid
+	}{
+		{"an image", map[string]int64{"a.png": 10}, "[{path: a.png, alt: x}]", ""},
+		{"upper-case extension", map[string]int64{"a.JPG": 10}, "[{path: a.JPG}]", ""},
+		{"four images", map[string]int64{"a.jpg": 1, "b.jpeg": 1, "c.webp": 1, "d.png": 1}, "[{path: a.jpg}, {path: b.jpeg}, {path: c.webp}, {path: d.png}]", ""},
+		{"image at the limit", map[string]int64{"a.png": 5 << 20}, "[{path: a.png}]", ""},
+		{"image over the limit", map[string]int64{"a.png": 5<<20 + 1}, "[{path: a.png}]", "is 5.0 MB, over X's limit of 5 MB for images"},
+		{"gif at the limit", map[string]int64{"a.gif": 15 << 20}, "[{path: a.gif}]", ""},
+		{"gif over the limit", map[string]int64{"a.gif": 15<<20 + 1}, "[{path: a.gif}]", "over X's limit of 15 MB for GIFs"},
+		{"video at the limit", map[string]int64{"a.mp4": 512 << 20}, "[{path: a.mp4}]", ""},
+		{"video over the limit", map[string]int64{"a.mov": 512<<20 + 1}, "[{path: a.mov}]", "over X's limit of 512 MB for videos"},
+		{"in a sub-folder", map[string]int64{"img/a.png": 1}, "[{path: img/a.png}]", ""},
+		{"parent folder", map[string]int64{"../a.png": 1}, "[{path: ../a.png}]", ""},
+		{"missing", nil, "[{path: a.png}]", "a.png: no such file"},
+		{"a folder", map[string]int64{"d.png/x": 1}, "[{path: d.png}]", "d.png: not a regular file"},
+		{"gif and image", map[string]int64{"a.gif": 1, "b.png": 1}, "[{path: a.gif}, {path: b.png}]", "a GIF or a video must be the only media of a post (got 1 image, 1 GIF)"},
+		{"five images", map[string]int64{"a.png": 1}, "[{path: a.png}, {path: a.png}, {path: a.png}, {path: a.png}, {path: a.png}]", "5 images, over X's limit of 4"},
+		{"empty path", nil, `[{path: ""}]`, "must be a path relative to the folder of this file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root := t.TempDir()
+			dir := filepath.Join(root, "schedules")
+			for name, size := range tt.sizes {
+				p := filepath.Join(dir, filepath.FromSlash(name))
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				f, err := os.Create(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				// A sparse file: big media without writing them.
+				if err := f.Truncate(size); err != nil {
+					t.Fatal(err)
+				}
+				f.Close()
+			}
+			_ = os.MkdirAll(dir, 0o755)
+			yaml := account + "schedules:\n  - {id: m, account: brand, cron: \"@daily\", post: {text: hi, media: " + tt.media + "}}\n"
+			if err := os.WriteFile(filepath.Join(dir, "s.yaml"), []byte(yaml), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := Load(LoadOptions{}, dir)
+			if tt.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, m := range cfg.Schedule("m").Post.Media {
+					if !filepath.IsAbs(m.Path) {
+						t.Errorf("media path %q is not absolute", m.Path)
+					}
+					if _, err := os.Stat(m.Path); err != nil {
+						t.Errorf("media path: %v", err)
+					}
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Load = %v; want an error containing %q", err, tt.want)
+			}
+		})
+	}
+}
