@@ -89,6 +89,18 @@ func (f *Fake) NextDeadline() (time.Time, bool) {
 	return f.timers[0].when, true
 }
 
+// ArmedAt reports whether a timer is armed to fire exactly at t.
+func (f *Fake) ArmedAt(t time.Time) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, tm := range f.timers {
+		if tm.when.Equal(t) {
+			return true
+		}
+	}
+	return false
+}
+
 type fakeTimer struct {
 	clock *Fake
 	when  time.Time

@@ -56,7 +56,7 @@ func Parse(url string) (Driver, string, error) {
 		}
 		return SQLite, path, nil
 	}
-	return "", "", fmt.Errorf("database URL %q: want postgres://, postgresql:// or sqlite:PATH: %w", redact(url), store.ErrUnsupportedURL)
+	return "", "", fmt.Errorf("database URL %q: want postgres://, postgresql:// or sqlite:PATH: %w", Redact(url), store.ErrUnsupportedURL)
 }
 
 // Open opens the store url names.
@@ -73,8 +73,9 @@ func Open(ctx context.Context, url string, opts Options) (store.Store, error) {
 	}
 }
 
-// redact hides what could be a password in a URL we could not parse.
-func redact(url string) string {
+// Redact hides the user information (which may hold a password) of a
+// database URL, so that it can be logged or shown in an error.
+func Redact(url string) string {
 	if at := strings.LastIndex(url, "@"); at >= 0 {
 		if scheme := strings.Index(url, "://"); scheme >= 0 && scheme < at {
 			return url[:scheme+3] + "REDACTED" + url[at:]

@@ -1,0 +1,388 @@
+package actors_test
+
+// Helpers of the engine benchmarks (bench_engine_test.go): a platform that
+// does nothing, schedule folders written fast, stores, and reading back
+// from the store what happened to each fire.
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/herald-social/herald/actors"
+	"github.com/herald-social/herald/clock"
+	"github.com/herald-social/herald/platform"
+	"github.com/herald-social/herald/schedules"
+	"github.com/herald-social/herald/store"
+	"github.com/herald-social/herald/store/postgres"
+	"github.com/herald-social/herald/store/postgres/pgtest"
+	"github.com/herald-social/herald/store/sqlite"
+)
+
+// The engine benchmarks run for minutes with the real clock: they skip
+// unless HERALD_BENCH_ENGINE=1, so `go test -bench=.` elsewhere is not
+// hijacked. HERALD_BENCH_SECONDS overrides a benchmark's run length,
+// HERALD_BENCH_PUBLISHERS the publisher pool (default: the runtime's) and
+// HERALD_BENCH_STORE (sqlite or postgres, default postgres) the store of the
+// memory and reload benchmarks.
+func benchEngine(b *testing.B) {
+	b.Helper()
+	if os.Getenv("HERALD_BENCH_ENGINE") != "1" {
+		b.Skip("engine benchmark: set HERALD_BENCH_ENGINE=1 to run it (it takes minutes)")
+	}
+	b.Logf("loadavg at start: %s", loadavg())
+	if l, err := strconv.ParseFloat(strings.Fields(loadavg() + " 0")[0], 64); err == nil {
+		b.ReportMetric(l, "load1")
+	}
+	b.Cleanup(func() { b.Logf("loadavg at end: %s", loadavg()) })
+}
+
+func benchSeconds(def time.Duration) time.Duration {
+	if s, err := strconv.Atoi(os.Getenv("HERALD_BENCH_SECONDS")); err == nil && s > 0 {
+		return time.Duration(s) * time.Second
+	}
+	return def
+}
+
+func envInt(name string) int {
+	n, _ := strconv.Atoi(os.Getenv(name))
+	return n
+}
+
+func loadavg() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	return strings.TrimSpace(string(b))
+}
+
+// nopPlatform publishes nothing and returns synthetic ids.
+type nopPlatform struct{ n atomic.Int64 }
+
+func (p *nopPlatform) Publish(_ context.Context, post platform.Post, progress func(string) error) ([]string, error) {
+	ids := slices.Clone(post.Published)
+	for range post.Texts[len(ids):] {
+		id := strconv.FormatInt(p.n.Add(1), 10)
+		if err := progress(id); err != nil {
+			return ids, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+func (p *nopPlatform) Find(context.Context, platform.Post) ([]string, error) { return nil, nil }
+
+// openStore opens an empty store: "sqlite" (a file in a temporary folder)
+// or "postgres" (a fresh schema through pgtest).
+func openStore(b *testing.B, kind string) store.Store {
+	b.Helper()
+	if kind == "postgres" {
+		return pgtest.Open(b)
+	}
+	s, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "herald.db"), sqlite.Options{Migrate: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	return s
+}
+
+func benchStoreKind() string {
+	if k := os.Getenv("HERALD_BENCH_STORE"); k != "" {
+		return k
+	}
+	return "postgres"
+}
+
+// startRuntime starts a runtime on st with the no-op platform and a
+// discarding logger; it is stopped at cleanup if the benchmark did not.
+func startRuntime(b *testing.B, st store.Store, clk clock.Clock) *actors.Runtime {
+	b.Helper()
+	rt, err := actors.New(actors.Options{Store: st, Platform: &nopPlatform{}, Clock: clk,
+		Logger: slog.New(slog.DiscardHandler), Node: "bench", Publishers: envInt("HERALD_BENCH_PUBLISHERS")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := rt.Start(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = rt.Stop(context.Background(), 10*time.Second) })
+	return rt
+}
+
+// applyTimes is how long each step of a reload took.
+type applyTimes struct{ latestFires, apply time.Duration }
+
+// applyConfig does what the engine does on a reload: read each enabled
+// schedule's latest fire, then Apply.
+func applyConfig(b *testing.B, rt *actors.Runtime, st store.Store, cfg *schedules.Config) (actors.ApplyResult, applyTimes) {
+	b.Helper()
+	ctx := context.Background()
+	ids := make([]string, 0, len(cfg.Schedules))
+	for _, s := range cfg.Schedules {
+		if s.Enabled {
+			ids = append(ids, s.ID)
+		}
+	}
+	var t applyTimes
+	start := time.Now()
+	fires, err := st.LatestFires(ctx, ids)
+	if err != nil {
+		b.Fatal(err)
+	}
+	t.latestFires = time.Since(start)
+	last := make(map[string]time.Time, len(fires))
+	for id, f := range fires {
+		last[id] = f.PlannedAt
+	}
+	start = time.Now()
+	res, err := rt.Apply(ctx, cfg, last, "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	t.apply = time.Since(start)
+	return res, t
+}
+
+// schedulesPerFile keeps each file far below the loader's 8 MiB cap.
+const schedulesPerFile = 5000
+
+func scheduleID(i int) string { return fmt.Sprintf("s-%07d", i) }
+
+// writeSchedules writes schedules 0..n-1 under dir, schedulesPerFile to a
+// file, plus accounts.yaml. timing(i) is schedule i's timing as a YAML
+// key: value, for example `cron: "0 * * * * *"`.
+func writeSchedules(b *testing.B, dir string, n int, timing func(i int) string) {
+	b.Helper()
+	err := os.WriteFile(filepath.Join(dir, "accounts.yaml"), []byte("accounts:\n  bench: {platform: x}\n"), 0o644)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for f := 0; f*schedulesPerFile < n; f++ {
+		writeScheduleFile(b, dir, f, min(n, (f+1)*schedulesPerFile), timing)
+	}
+}
+
+// writeScheduleFile (re)writes file f, which holds the schedules from
+// f*schedulesPerFile to end.
+func writeScheduleFile(b *testing.B, dir string, f, end int, timing func(i int) string) {
+	var sb strings.Builder
+	sb.WriteString("schedules:\n")
+	for i := f * schedulesPerFile; i < end; i++ {
+		fmt.Fprintf(&sb, "  - {id: %s, account: bench, %s, post: {text: \"post {{ .Run }}\"}}\n", scheduleID(i), timing(i))
+	}
+	if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("schedules-%03d.yaml", f)), []byte(sb.String()), 0o644); err != nil {
+		b.Fatal(err)
+	}
+}
+
+func loadSchedules(b *testing.B, dir string, want int) *schedules.Config {
+	b.Helper()
+	cfg, err := schedules.Load(schedules.LoadOptions{}, dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if len(cfg.Schedules) != want {
+		b.Fatalf("loaded %d schedules, want %d", len(cfg.Schedules), want)
+	}
+	return cfg
+}
+
+// seedLatestFires records, straight in the store's table, a latest fire at
+// planned for every schedule of cfg, as a node restarting after a long run
+// would find: what LatestFires then reads back.
+func seedLatestFires(b *testing.B, st store.Store, cfg *schedules.Config, planned time.Time) {
+	b.Helper()
+	ctx := context.Background()
+	ids := make([]string, len(cfg.Schedules))
+	for i, s := range cfg.Schedules {
+		ids[i] = s.ID
+	}
+	var err error
+	switch s := st.(type) {
+	case *postgres.Store:
+		_, err = s.Pool().CopyFrom(ctx, pgx.Identifier{"schedule_fires"}, []string{"schedule_id", "last_run", "last_planned_at"},
+			pgx.CopyFromSlice(len(ids), func(i int) ([]any, error) { return []any{ids[i], int64(1), planned.UnixNano()}, nil }))
+	case *sqlite.Store:
+		var js []byte
+		if js, err = json.Marshal(ids); err == nil {
+			_, err = s.DB().ExecContext(ctx, `INSERT INTO schedule_fires (schedule_id, last_run, last_planned_at)
+				SELECT value, 1, ? FROM json_each(?)`, planned.UnixNano(), string(js))
+		}
+	default:
+		err = fmt.Errorf("unknown store %T", st)
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+}
+
+// fireRecord is one job as the store tells it: its first claim (to
+// running) and its success, zero when it never got there.
+type fireRecord struct {
+	schedule                    string
+	planned, running, succeeded time.Time
+}
+
+// readFires pages through the jobs planned in [from, to) and the whole
+// event log.
+func readFires(b *testing.B, st store.Store, from, to time.Time) []*fireRecord {
+	b.Helper()
+	ctx := context.Background()
+	byID := map[int64]*fireRecord{}
+	var out []*fireRecord
+	params := store.ListJobsParams{PlannedFrom: from, PlannedTo: to, Limit: 1000}
+	for {
+		page, err := st.ListJobs(ctx, params)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, j := range page.Jobs {
+			r := &fireRecord{schedule: j.ScheduleID, planned: j.PlannedAt}
+			byID[j.ID] = r
+			out = append(out, r)
+		}
+		if params.PageToken = page.NextPageToken; params.PageToken == "" {
+			break
+		}
+	}
+	for after := int64(0); ; {
+		events, err := st.ListEvents(ctx, store.ListEventsParams{AfterID: after, Limit: 1000})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(events) == 0 {
+			break
+		}
+		for _, e := range events {
+			r := byID[e.JobID]
+			switch {
+			case r == nil:
+			case e.To == store.StatusRunning && r.running.IsZero():
+				r.running = e.At
+			case e.To == store.StatusSucceeded:
+				r.succeeded = e.At
+			}
+		}
+		after = events[len(events)-1].ID
+	}
+	return out
+}
+
+// countMissed counts the fires cfg plans in [from, to) that have no job or
+// whose job never succeeded.
+func countMissed(cfg *schedules.Config, recs []*fireRecord, from, to time.Time) (missed, planned int) {
+	type key struct {
+		id string
+		at int64
+	}
+	done := make(map[key]bool, len(recs))
+	for _, r := range recs {
+		done[key{r.schedule, r.planned.UnixNano()}] = !r.succeeded.IsZero()
+	}
+	for _, s := range cfg.Schedules {
+		for f, ok := s.NextFire(from.Add(-time.Nanosecond)); ok && f.Planned.Before(to); f, ok = s.NextFire(f.Planned) {
+			planned++
+			if !done[key{s.ID, f.Planned.UnixNano()}] {
+				missed++
+			}
+		}
+	}
+	return missed, planned
+}
+
+// lateness returns, sorted, each claimed fire's claim time minus its
+// planned time.
+func lateness(recs []*fireRecord) []time.Duration {
+	var ds []time.Duration
+	for _, r := range recs {
+		if !r.running.IsZero() {
+			ds = append(ds, r.running.Sub(r.planned))
+		}
+	}
+	slices.Sort(ds)
+	return ds
+}
+
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	return sorted[min(len(sorted)-1, int(p*float64(len(sorted))))]
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// reportLateness reports p50, p99 and max of sorted lateness.
+func reportLateness(b *testing.B, sorted []time.Duration) {
+	p50, p99, mx := percentile(sorted, 0.50), percentile(sorted, 0.99), percentile(sorted, 1)
+	b.ReportMetric(ms(p50), "p50-ms")
+	b.ReportMetric(ms(p99), "p99-ms")
+	b.ReportMetric(ms(mx), "max-ms")
+	b.Logf("lateness of %d fires: p50 %v, p99 %v, max %v", len(sorted), p50, p99, mx)
+}
+
+// heapAlloc is the live heap after a full collection.
+func heapAlloc() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// procStatus reads a field of /proc/self/status in kB (VmRSS, VmHWM), as
+// bytes, after returning freed memory to the OS.
+func procStatus(field string) uint64 {
+	debug.FreeOSMemory()
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), field+":"); ok {
+			kb, _ := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// armClock is the real clock, noting when a timer is armed for one
+// watched instant (within a second) and counting the other long timers
+// (over an hour: schedule actors arming their next yearly fire).
+type armClock struct {
+	clock.Clock
+	watch     atomic.Int64 // unix nanos of the instant watched, 0 for none
+	armed     chan time.Time
+	longArmed atomic.Int64
+}
+
+func newArmClock() *armClock { return &armClock{Clock: clock.Real(), armed: make(chan time.Time, 1)} }
+
+func (c *armClock) AfterFunc(d time.Duration, f func()) clock.Timer {
+	at := c.Now().Add(d)
+	if w := c.watch.Load(); w != 0 && at.Sub(time.Unix(0, w)).Abs() < time.Second {
+		select {
+		case c.armed <- time.Now():
+		default:
+		}
+	} else if d > time.Hour {
+		c.longArmed.Add(1)
+	}
+	return c.Clock.AfterFunc(d, f)
+}

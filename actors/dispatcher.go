@@ -1,0 +1,108 @@
+package actors
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/herald-social/herald/platform"
+	"github.com/herald-social/herald/schedules"
+	"github.com/herald-social/herald/store"
+)
+
+// dispatcher re-drives what is durable but not moving, every
+// Options.DispatchInterval: jobs whose lease expired (their publisher died:
+// they go to unknown and are reconciled with the platform before any
+// retry), and due planned or retrying jobs nobody is publishing (fires
+// recorded before a crash, retries whose backoff ended). It is what makes a
+// kill -9 lose nothing, on this node or any other.
+type dispatcher struct {
+	rt *Runtime
+}
+
+func (d *dispatcher) run(ctx context.Context) {
+	for {
+		d.tick(ctx)
+		if !sleep(ctx, d.rt.opts.Clock, d.rt.opts.DispatchInterval) {
+			return
+		}
+	}
+}
+
+func (d *dispatcher) tick(ctx context.Context) {
+	rt := d.rt
+	now := rt.opts.Clock.Now()
+	expired, err := rt.opts.Store.ExpireLeases(ctx, store.ExpireLeasesParams{Node: rt.opts.Node, Now: now, Limit: rt.opts.BatchSize})
+	if err != nil {
+		if ctx.Err() == nil {
+			rt.logger.Warn("dispatcher: expiring leases failed", slog.String("error", err.Error()))
+		}
+		return
+	}
+	for _, c := range expired {
+		logChange(ctx, rt.logger, c)
+	}
+	d.reconcileUnknown(ctx)
+
+	// Claim only as much as the publishers can start soon, so that leases
+	// do not run out in a mailbox.
+	claimed, err := rt.opts.Store.ClaimJobs(ctx, store.ClaimJobsParams{
+		Limit: rt.opts.Publishers * 2, Node: rt.opts.Node, Now: now, LeaseUntil: now.Add(rt.opts.Lease),
+		PlannedDueBefore: now.Add(-rt.opts.DispatchGrace), Detail: "dispatcher",
+	})
+	if err != nil {
+		if ctx.Err() == nil {
+			rt.logger.Warn("dispatcher: claiming due jobs failed", slog.String("error", err.Error()))
+		}
+		return
+	}
+	for i := range claimed {
+		logChange(ctx, rt.logger, claimed[i])
+		job := claimed[i].Job
+		rt.enqueue(publishMsg{JobID: job.ID, CorrelationID: job.CorrelationID, Claimed: &job})
+	}
+}
+
+// reconcileUnknown settles jobs whose publish may or may not have happened:
+// if the platform has the post, the job succeeded; otherwise it is retried.
+// Herald never publishes a job again before asking.
+func (d *dispatcher) reconcileUnknown(ctx context.Context) {
+	rt := d.rt
+	page, err := rt.opts.Store.ListJobs(ctx, store.ListJobsParams{Statuses: []store.Status{store.StatusUnknown}, Limit: rt.opts.BatchSize})
+	if err != nil {
+		rt.logger.Warn("dispatcher: listing unknown jobs failed", slog.String("error", err.Error()))
+		return
+	}
+	cfg := rt.currentConfig()
+	for _, job := range page.Jobs {
+		tp := store.TransitionParams{JobID: job.ID, From: store.StatusUnknown, Node: rt.opts.Node, Attempt: job.Attempt, Now: rt.opts.Clock.Now()}
+		var s *schedules.Schedule
+		if cfg != nil {
+			s = cfg.Schedule(job.ScheduleID)
+		}
+		ids, err := d.find(ctx, s, job)
+		switch {
+		case err != nil:
+			rt.logger.Warn("dispatcher: reconciliation failed; will try again", slog.Int64("job_id", job.ID), slog.String("error", err.Error()))
+			continue
+		case len(ids) > 0:
+			tp.To, tp.AppendPostIDs, tp.Detail = store.StatusSucceeded, ids, "reconciled: post found on the platform"
+		default:
+			tp.To, tp.RetryAt, tp.Detail = store.StatusRetrying, tp.Now, "reconciled: post not found; retrying"
+		}
+		res, err := rt.outcomes.do(ctx, tp)
+		if err == nil && res.Err == nil {
+			logChange(ctx, rt.logger, res.Change)
+		}
+	}
+}
+
+func (d *dispatcher) find(ctx context.Context, s *schedules.Schedule, job store.Job) ([]string, error) {
+	if s == nil {
+		return nil, nil
+	}
+	texts, err := s.Render(schedules.RenderData{Run: job.Run, Planned: job.PlannedAt.In(s.Location), Schedule: s.ID, Account: s.Account})
+	if err != nil {
+		return nil, nil
+	}
+	return d.rt.platform.Find(ctx, platform.Post{JobID: job.ID, ScheduleID: s.ID, Account: s.Account, PlannedAt: job.PlannedAt, Texts: texts, Published: job.PostIDs})
+}

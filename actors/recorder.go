@@ -1,0 +1,73 @@
+package actors
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/herald-social/herald/store"
+)
+
+// recorder writes fires to the store in batches (one CreateJobs per batch)
+// and hands each new planned job to the publisher pool. A fire is the
+// moment a job becomes durable, so a failed write is retried with backoff
+// until it succeeds or Herald stops; a fire recorded twice (a restart, a
+// second node) is a no-op thanks to the store's unique key.
+type recorder struct {
+	rt *Runtime
+	b  *batcher[store.NewJob, store.CreateResult]
+}
+
+func newRecorder(rt *Runtime) *recorder {
+	r := &recorder{rt: rt}
+	r.b = newBatcher(rt.opts.BatchSize, r.write)
+	return r
+}
+
+// record queues a fire; it never blocks the calling actor for the write.
+// A fire refused because Herald is stopping is not lost: it is not
+// recorded, so the next start sees it as missed and catches it up.
+func (r *recorder) record(job store.NewJob) {
+	if !r.b.submit(job, r.done) {
+		r.rt.logger.Info("fire not recorded: shutting down", slog.String("schedule_id", job.ScheduleID),
+			slog.String("planned_at", job.PlannedAt.UTC().Format(time.RFC3339Nano)))
+	}
+}
+
+func (r *recorder) write(ctx context.Context, jobs []store.NewJob) ([]store.CreateResult, error) {
+	return retryStore(ctx, r.rt, "record fires", func() ([]store.CreateResult, error) {
+		return r.rt.opts.Store.CreateJobs(ctx, store.CreateJobsParams{Jobs: jobs, Node: r.rt.opts.Node, Now: r.rt.opts.Clock.Now()})
+	})
+}
+
+func (r *recorder) done(res store.CreateResult, err error) {
+	if err != nil {
+		r.rt.logger.Error("fire not recorded", slog.String("error", err.Error()))
+		return
+	}
+	if !res.Created {
+		return
+	}
+	logChange(context.Background(), r.rt.logger, store.Change{Job: res.Job, Event: res.Event})
+	if res.Job.Status == store.StatusPlanned {
+		r.rt.enqueue(publishMsg{JobID: res.Job.ID, CorrelationID: res.Job.CorrelationID})
+	}
+}
+
+// retryStore runs op until it succeeds or ctx ends, backing off from 50 ms
+// to 5 s between attempts: the store being briefly unreachable must not
+// lose a fire or an outcome.
+func retryStore[T any](ctx context.Context, rt *Runtime, what string, op func() (T, error)) (T, error) {
+	delay := 50 * time.Millisecond
+	for {
+		res, err := op()
+		if err == nil || ctx.Err() != nil {
+			return res, err
+		}
+		rt.logger.Warn("store write failed; retrying", slog.String("op", what), slog.String("error", err.Error()), slog.Duration("in", delay))
+		if !sleep(ctx, rt.opts.Clock, delay) {
+			return res, err
+		}
+		delay = min(delay*2, 5*time.Second)
+	}
+}

@@ -1,0 +1,209 @@
+package actors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/asynkron/protoactor-go/router"
+
+	"github.com/herald-social/herald/clock"
+	"github.com/herald-social/herald/platform"
+	"github.com/herald-social/herald/schedules"
+	"github.com/herald-social/herald/store"
+)
+
+// Options configure a Runtime. Zero durations and sizes take the defaults
+// noted.
+type Options struct {
+	Store    store.Store
+	Platform platform.Platform
+	Clock    clock.Clock  // default clock.Real()
+	Logger   *slog.Logger // default: discard
+	Node     string       // this node's id, recorded in events and leases (required)
+
+	Publishers       int           // publisher pool size, default 8
+	BatchSize        int           // largest store batch, default 500
+	Lease            time.Duration // a running job's lease, default 1m
+	PublishTimeout   time.Duration // one publish, default 30s
+	DispatchInterval time.Duration // how often the dispatcher looks, default 1s
+	DispatchGrace    time.Duration // a planned job unclaimed this long is re-driven, default 5s
+	MaxAttempts      int           // attempts before a transient failure is dead, default 5
+	RetryBase        time.Duration // first backoff cap, default 1s
+	RetryMax         time.Duration // largest backoff, default 5m
+}
+
+func (o *Options) setDefaults() error {
+	if o.Store == nil || o.Platform == nil || o.Node == "" {
+		return errors.New("actors: Store, Platform and Node are required")
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	defInt := func(n *int, v int) {
+		if *n <= 0 {
+			*n = v
+		}
+	}
+	if o.Clock == nil {
+		o.Clock = clock.Real()
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	defInt(&o.Publishers, 8)
+	defInt(&o.BatchSize, 500)
+	defInt(&o.MaxAttempts, 5)
+	def(&o.Lease, time.Minute)
+	def(&o.PublishTimeout, 30*time.Second)
+	def(&o.DispatchInterval, time.Second)
+	def(&o.DispatchGrace, 5*time.Second)
+	def(&o.RetryBase, time.Second)
+	def(&o.RetryMax, 5*time.Minute)
+	return nil
+}
+
+// Runtime is the actor system of one node: supervisor, schedule actors,
+// recorder, publisher pool and dispatcher. Start it once, give it
+// configurations with Apply, and Stop it once (a second Stop is a no-op).
+type Runtime struct {
+	opts     Options
+	logger   *slog.Logger
+	platform platform.Platform
+	system   *actor.ActorSystem
+
+	supervisor *actor.PID
+	publishers *actor.PID
+	recorder   *recorder
+	claims     *batcher[int64, *store.Change]
+	outcomes   *batcher[store.TransitionParams, store.TransitionResult]
+	config     atomic.Pointer[schedules.Config] // immutable snapshot, for the dispatcher
+
+	// accepting ends when Stop begins: no new claims. inflight ends when
+	// the grace period is over: publishes still running are abandoned
+	// (their leases are released). writes ends last.
+	accepting, inflight, writes             context.Context
+	stopAccepting, stopInflight, stopWrites context.CancelFunc
+	dispatcherDone                          chan struct{}
+	stopOnce                                sync.Once
+}
+
+// New returns a Runtime; nothing runs until Start.
+func New(opts Options) (*Runtime, error) {
+	if err := opts.setDefaults(); err != nil {
+		return nil, err
+	}
+	rt := &Runtime{opts: opts, logger: opts.Logger, platform: opts.Platform, dispatcherDone: make(chan struct{})}
+	return rt, nil
+}
+
+// Start spawns the actors and the batching and dispatching loops.
+func (rt *Runtime) Start(ctx context.Context) error {
+	logger := rt.logger.With(slog.String("component", "protoactor"))
+	rt.system = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return logger }))
+	rt.accepting, rt.stopAccepting = context.WithCancel(context.WithoutCancel(ctx))
+	rt.inflight, rt.stopInflight = context.WithCancel(context.WithoutCancel(ctx))
+	rt.writes, rt.stopWrites = context.WithCancel(context.WithoutCancel(ctx))
+
+	rt.recorder = newRecorder(rt)
+	rt.recorder.b.start(rt.writes)
+	rt.claims = newBatcher(rt.opts.BatchSize, claimBatch(rt))
+	rt.claims.start(rt.accepting)
+	rt.outcomes = newBatcher(rt.opts.BatchSize, transitionBatch(rt))
+	rt.outcomes.start(rt.writes)
+
+	root := rt.system.Root
+	rt.publishers = root.Spawn(router.NewRoundRobinPool(rt.opts.Publishers,
+		actor.WithProducer(func() actor.Actor { return &publisher{rt: rt} })))
+	sup := actor.PropsFromProducer(func() actor.Actor {
+		return &supervisor{rt: rt, children: map[string]*child{}, byPID: map[string]string{}}
+	}, actor.WithSupervisor(supervisorStrategy(rt)))
+	pid, err := root.SpawnNamed(sup, "supervisor")
+	if err != nil {
+		return fmt.Errorf("actors: spawning the supervisor: %w", err)
+	}
+	rt.supervisor = pid
+
+	go func() {
+		defer close(rt.dispatcherDone)
+		(&dispatcher{rt: rt}).run(rt.accepting)
+	}()
+	return nil
+}
+
+// Apply hands a validated configuration to the supervisor and the
+// publishers. last holds each schedule's latest recorded fire (for
+// catch-up after downtime).
+func (rt *Runtime) Apply(ctx context.Context, cfg *schedules.Config, last map[string]time.Time, correlationID string) (ApplyResult, error) {
+	rt.config.Store(cfg)
+	rt.system.Root.Send(rt.publishers, &router.BroadcastMessage{Message: &configMsg{config: cfg}})
+	timeout := 10 * time.Minute // spawning a million actors takes seconds
+	if dl, ok := ctx.Deadline(); ok {
+		timeout = time.Until(dl)
+	}
+	res, err := rt.system.Root.RequestFuture(rt.supervisor, &ApplyConfig{Config: cfg, Last: last, CorrelationID: correlationID}, timeout).Result()
+	if err != nil {
+		return ApplyResult{}, fmt.Errorf("actors: applying configuration: %w", err)
+	}
+	return *res.(*ApplyResult), nil
+}
+
+func (rt *Runtime) currentConfig() *schedules.Config { return rt.config.Load() }
+
+// enqueue hands a job to the publisher pool.
+func (rt *Runtime) enqueue(m publishMsg) {
+	if rt.accepting.Err() != nil {
+		return
+	}
+	rt.system.Root.Send(rt.publishers, &m)
+}
+
+// Stop shuts down in order: stop firing (the schedule actors and their
+// timers), flush the fires already taken, stop claiming, let in-flight
+// publishes finish within grace, release the leases still held, and end.
+// Jobs left planned or running are durable: the next start (or another
+// node) picks them up.
+func (rt *Runtime) Stop(ctx context.Context, grace time.Duration) error {
+	var err error
+	rt.stopOnce.Do(func() { err = rt.stop(ctx, grace) })
+	return err
+}
+
+func (rt *Runtime) stop(ctx context.Context, grace time.Duration) error {
+	if rt.system == nil {
+		return nil
+	}
+	root := rt.system.Root
+	if err := root.PoisonFuture(rt.supervisor).Wait(); err != nil {
+		rt.logger.Warn("stopping schedule actors", slog.String("error", err.Error()))
+	}
+	rt.recorder.b.stop()
+	rt.stopAccepting()
+	<-rt.dispatcherDone
+	rt.claims.stop()
+
+	timer := rt.opts.Clock.AfterFunc(grace, rt.stopInflight)
+	if err := root.PoisonFuture(rt.publishers).Wait(); err != nil {
+		rt.logger.Warn("stopping publishers", slog.String("error", err.Error()))
+	}
+	timer.Stop()
+	rt.stopInflight()
+	rt.outcomes.stop()
+	rt.stopWrites()
+
+	released, err := rt.opts.Store.ReleaseLeases(ctx, store.ReleaseLeasesParams{Node: rt.opts.Node, Now: rt.opts.Clock.Now()})
+	if err != nil {
+		err = fmt.Errorf("actors: releasing leases: %w", err)
+	} else if len(released) > 0 {
+		rt.logger.Warn("released leases of unfinished publishes", slog.Int("jobs", len(released)))
+	}
+	rt.system.Shutdown()
+	return err
+}

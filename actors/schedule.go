@@ -1,0 +1,119 @@
+package actors
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/herald-social/herald/clock"
+	"github.com/herald-social/herald/schedules"
+	"github.com/herald-social/herald/store"
+)
+
+// scheduleActor keeps one timer for its schedule's next fire. At the fire
+// it hands the job to the recorder (which makes it durable and passes it on
+// to the publishers) and arms the next timer at once: a slow store never
+// delays the following fire.
+//
+// It is kept small on purpose: a node holds one per enabled schedule, up to
+// a million of them.
+type scheduleActor struct {
+	rt       *Runtime
+	schedule *schedules.Schedule
+	last     time.Time // planned instant of the latest recorded fire, at spawn
+	timer    clock.Timer
+	gen      uint64
+	cursor   time.Time // planned instant of the latest fire handled
+}
+
+func (a *scheduleActor) Receive(c actor.Context) {
+	switch m := c.Message().(type) {
+	case *actor.Started:
+		a.start(c)
+	case *fireMsg:
+		if m.gen == a.gen {
+			a.fire(c, m.fire, store.TriggerScheduled)
+			a.arm(c, m.fire.Planned)
+		}
+	case *updateSchedule:
+		a.schedule = m.schedule
+		a.arm(c, a.latest(a.rt.opts.Clock.Now()))
+	case *actor.Stopping, *actor.Restarting:
+		a.disarm()
+	}
+}
+
+// start applies the catch-up policy to whatever was missed while no actor
+// ran this schedule, then arms the timer.
+func (a *scheduleActor) start(c actor.Context) {
+	now := a.rt.opts.Clock.Now()
+	s := a.schedule
+	plan := planStart(s.NextFire, s.Kind == schedules.KindAt, a.last, now, s.Catchup)
+	for _, f := range plan.Missed {
+		a.rt.recorder.record(store.NewJob{
+			ScheduleID: s.ID, PlannedAt: f.Planned, DueAt: f.At, Status: store.StatusMissed,
+			Trigger: store.TriggerScheduled, CorrelationID: newCorrelationID(),
+			Detail: "missed: beyond catch-up " + s.Catchup.String(),
+		})
+	}
+	if plan.Truncated {
+		a.rt.logger.Warn("missed fires beyond the record limit were skipped unrecorded",
+			slog.String("schedule_id", s.ID), slog.Int("recorded", len(plan.Missed)))
+	}
+	if plan.CatchUp != nil {
+		a.fire(c, *plan.CatchUp, store.TriggerCatchup)
+	}
+	a.cursor = plan.ResumeAfter
+	a.arm(c, plan.ResumeAfter)
+}
+
+func (a *scheduleActor) fire(c actor.Context, f schedules.Fire, trigger store.Trigger) {
+	a.cursor = f.Planned
+	a.rt.recorder.record(store.NewJob{
+		ScheduleID: a.schedule.ID, PlannedAt: f.Planned, DueAt: f.At,
+		Trigger: trigger, CorrelationID: newCorrelationID(),
+	})
+}
+
+// arm sets the timer for the first fire planned after t. A fire whose time
+// has already come (the process was busy) is sent at once.
+func (a *scheduleActor) arm(c actor.Context, after time.Time) {
+	a.disarm()
+	f, ok := a.schedule.NextFire(after)
+	if !ok {
+		return // the schedule has no more fires
+	}
+	a.gen++
+	msg := &fireMsg{gen: a.gen, fire: f}
+	self, root := c.Self(), c.ActorSystem().Root
+	a.timer = a.rt.opts.Clock.AfterFunc(f.At.Sub(a.rt.opts.Clock.Now()), func() { root.Send(self, msg) })
+}
+
+func (a *scheduleActor) disarm() {
+	if a.timer != nil {
+		a.timer.Stop()
+		a.timer = nil
+	}
+	a.gen++
+}
+
+// latest is the instant after which an updated schedule looks for its next
+// fire: now, or the last fire handled if that is later (a fire planned
+// ahead of now because of jitter is not repeated).
+func (a *scheduleActor) latest(now time.Time) time.Time {
+	if a.cursor.After(now) {
+		return a.cursor
+	}
+	return now
+}
+
+// newCorrelationID returns a random id carried through the logs and events
+// of everything done for one job.
+func newCorrelationID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

@@ -1,0 +1,21 @@
+package actors
+
+import (
+	"context"
+	"time"
+
+	"github.com/herald-social/herald/clock"
+)
+
+// sleep waits d on c, reporting false if ctx ended first.
+func sleep(ctx context.Context, c clock.Clock, d time.Duration) bool {
+	done := make(chan struct{})
+	t := c.AfterFunc(d, func() { close(done) })
+	select {
+	case <-done:
+		return true
+	case <-ctx.Done():
+		t.Stop()
+		return false
+	}
+}

@@ -1,0 +1,149 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/herald-social/herald/actors"
+	"github.com/herald-social/herald/clock"
+	"github.com/herald-social/herald/platform"
+	"github.com/herald-social/herald/platform/dryrun"
+	"github.com/herald-social/herald/schedules"
+	"github.com/herald-social/herald/schedules/watch"
+	"github.com/herald-social/herald/store"
+	"github.com/herald-social/herald/store/open"
+)
+
+// Engine is one running Herald node.
+type Engine struct {
+	cfg    Config
+	logger *slog.Logger
+	clock  clock.Clock
+
+	store   store.Store
+	runtime *actors.Runtime
+	watcher *watch.Watcher
+	server  *http.Server
+	addr    net.Addr
+
+	reloads chan reloadRequest
+
+	mu       sync.Mutex // guards the fields below, read by health checks
+	current  *schedules.Config
+	lastLoad ReloadResult
+}
+
+// New checks cfg and prepares an engine; Run starts it.
+func New(cfg Config, logger *slog.Logger, clk clock.Clock) (*Engine, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if clk == nil {
+		clk = clock.Real()
+	}
+	return &Engine{cfg: cfg, logger: logger, clock: clk, reloads: make(chan reloadRequest)}, nil
+}
+
+// Run starts the node and blocks until ctx ends (SIGTERM/SIGINT in main),
+// then shuts down gracefully. It returns an error when the node cannot
+// start (no store, no valid configuration) or did not stop cleanly.
+func (e *Engine) Run(ctx context.Context) (err error) {
+	if e.store, err = open.Open(ctx, e.cfg.DB, open.Options{Migrate: true}); err != nil {
+		return fmt.Errorf("opening the store %s: %w", open.Redact(e.cfg.DB), err)
+	}
+	defer e.store.Close()
+
+	// The first configuration must be valid: there is no last good one.
+	first, err := schedules.Load(schedules.LoadOptions{}, e.cfg.ConfigPaths...)
+	if err != nil {
+		e.logReload(ReloadResult{Result: "error", Trigger: "start", Errors: diagnostics(err)})
+		return fmt.Errorf("loading %v: %w", e.cfg.ConfigPaths, err)
+	}
+
+	// Until the X client lands every account publishes in dry-run, as an
+	// account without credentials always will.
+	var pf platform.Platform = dryrun.New(e.logger.With(slog.String("component", "dry-run")))
+	reason := "--dry-run"
+	if !e.cfg.DryRun {
+		reason = "no platform client is built in yet"
+	}
+	e.logger.Info("publishing in dry-run: posts are logged, not sent", slog.String("reason", reason))
+	e.runtime, err = actors.New(actors.Options{
+		Store: e.store, Platform: pf, Clock: e.clock, Logger: e.logger, Node: e.cfg.NodeID,
+		Publishers: e.cfg.Publishers, Lease: e.cfg.Lease,
+	})
+	if err != nil {
+		return err
+	}
+	if err := e.runtime.Start(ctx); err != nil {
+		return err
+	}
+	if err := e.startHTTP(); err != nil {
+		_ = e.runtime.Stop(context.Background(), 0)
+		return err
+	}
+	e.apply(ctx, first, "start")
+
+	e.watcher, err = watch.New(watch.Options{
+		Paths: e.cfg.ConfigPaths, PollInterval: e.cfg.PollInterval, Clock: watch.AdaptClock(e.clock),
+		Logger: e.logger.With(slog.String("component", "watch")),
+	})
+	if err == nil {
+		err = e.watcher.Start(ctx)
+	}
+	if err != nil {
+		e.logger.Error("watching the configuration failed; reload with SIGHUP", slog.String("error", err.Error()))
+		e.watcher = nil
+	}
+	e.logger.Info("herald started", slog.String("node", e.cfg.NodeID), slog.String("db", open.Redact(e.cfg.DB)),
+		slog.String("listen", e.addr.String()), slog.Any("config", e.cfg.ConfigPaths), slog.Bool("dry_run", true))
+
+	e.loop(ctx)
+	return e.shutdown()
+}
+
+// loop serializes reloads: from the watcher, from Reload (SIGHUP, the API).
+func (e *Engine) loop(ctx context.Context) {
+	var changes <-chan watch.Change
+	if e.watcher != nil {
+		changes = e.watcher.Changes()
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ch := <-changes:
+			e.reload(ctx, "watch: "+ch.Reason)
+		case req := <-e.reloads:
+			req.reply <- e.reload(ctx, req.trigger)
+		}
+	}
+}
+
+func (e *Engine) shutdown() error {
+	e.logger.Info("herald stopping", slog.String("grace", e.cfg.Grace.String()))
+	var errs []error
+	if e.watcher != nil {
+		errs = append(errs, e.watcher.Stop())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), e.cfg.Grace+30*time.Second)
+	defer cancel()
+	errs = append(errs, e.runtime.Stop(ctx, e.cfg.Grace))
+	if e.server != nil {
+		errs = append(errs, e.server.Shutdown(ctx))
+	}
+	err := errors.Join(errs...)
+	if err == nil {
+		e.logger.Info("herald stopped")
+	}
+	return err
+}
+
+// Addr is the address the health endpoints listen on, once Run started.
+func (e *Engine) Addr() net.Addr { return e.addr }

@@ -1,0 +1,141 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/herald-social/herald/actors"
+	"github.com/herald-social/herald/schedules"
+)
+
+// ReloadResult is the outcome of one reload, as logged in the "config
+// reload" event (a contract: operators' log pipelines read it).
+type ReloadResult struct {
+	Result   string // "ok" or "error"
+	Trigger  string
+	Revision string // the revision now running
+	Added    int
+	Removed  int
+	Changed  int
+	Errors   []string
+	At       time.Time
+}
+
+type reloadRequest struct {
+	trigger string
+	reply   chan ReloadResult
+}
+
+// Reload loads and validates the configuration and applies it if valid;
+// an invalid one is rejected as a whole and the last good one keeps
+// running. It is the one path for every trigger (file change, SIGHUP, API).
+func (e *Engine) Reload(ctx context.Context, trigger string) (ReloadResult, error) {
+	req := reloadRequest{trigger: trigger, reply: make(chan ReloadResult, 1)}
+	select {
+	case e.reloads <- req:
+	case <-ctx.Done():
+		return ReloadResult{}, ctx.Err()
+	}
+	select {
+	case r := <-req.reply:
+		return r, nil
+	case <-ctx.Done():
+		return ReloadResult{}, ctx.Err()
+	}
+}
+
+func (e *Engine) reload(ctx context.Context, trigger string) ReloadResult {
+	cfg, err := schedules.Load(schedules.LoadOptions{}, e.cfg.ConfigPaths...)
+	if err != nil {
+		e.mu.Lock()
+		rev := ""
+		if e.current != nil {
+			rev = e.current.Revision
+		}
+		e.mu.Unlock()
+		r := ReloadResult{Result: "error", Trigger: trigger, Revision: rev, Errors: diagnostics(err), At: e.clock.Now()}
+		e.logReload(r)
+		e.setLast(r, nil)
+		return r
+	}
+	return e.apply(ctx, cfg, trigger)
+}
+
+// apply hands a valid configuration to the actors with each schedule's
+// latest recorded fire, for catch-up.
+func (e *Engine) apply(ctx context.Context, cfg *schedules.Config, trigger string) ReloadResult {
+	r := ReloadResult{Trigger: trigger, Revision: cfg.Revision, At: e.clock.Now()}
+	ids := make([]string, 0, len(cfg.Schedules))
+	for _, s := range cfg.Schedules {
+		if s.Enabled {
+			ids = append(ids, s.ID)
+		}
+	}
+	fires, err := e.store.LatestFires(ctx, ids)
+	if err == nil {
+		last := make(map[string]time.Time, len(fires))
+		for id, f := range fires {
+			last[id] = f.PlannedAt
+		}
+		var res actors.ApplyResult
+		res, err = e.runtime.Apply(ctx, cfg, last, newID())
+		r.Added, r.Removed, r.Changed = res.Added, res.Removed, res.Changed
+	}
+	if err != nil {
+		r.Result, r.Errors = "error", []string{err.Error()}
+		e.logReload(r)
+		e.setLast(r, nil)
+		return r
+	}
+	r.Result = "ok"
+	e.logReload(r)
+	e.setLast(r, cfg)
+	return r
+}
+
+func (e *Engine) setLast(r ReloadResult, cfg *schedules.Config) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.lastLoad = r
+	if cfg != nil {
+		e.current = cfg
+	}
+}
+
+// logReload writes the "config reload" event: result, revision, added,
+// removed, changed, and on error the errors (FILE:LINE:COL: message each).
+func (e *Engine) logReload(r ReloadResult) {
+	attrs := []slog.Attr{
+		slog.String("result", r.Result), slog.String("revision", r.Revision), slog.String("trigger", r.Trigger),
+		slog.Int("added", r.Added), slog.Int("removed", r.Removed), slog.Int("changed", r.Changed),
+	}
+	level := slog.LevelInfo
+	if r.Result != "ok" {
+		level = slog.LevelError
+		attrs = append(attrs, slog.Any("errors", r.Errors))
+	}
+	e.logger.LogAttrs(context.Background(), level, "config reload", attrs...)
+}
+
+// diagnostics turns a load error into one line per problem.
+func diagnostics(err error) []string {
+	var diags schedules.Diagnostics
+	if errors.As(err, &diags) {
+		out := make([]string, len(diags))
+		for i, d := range diags {
+			out[i] = d.String()
+		}
+		return out
+	}
+	return []string{err.Error()}
+}
+
+func newID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
