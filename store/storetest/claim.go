@@ -153,7 +153,7 @@ func testClaim(t *testing.T, h Harness) {
 		t.Parallel()
 		f := newFixture(t, h)
 		res, err := f.s.CreateJobs(f.ctx, store.CreateJobsParams{Now: t0, Jobs: []store.NewJob{
-			{ScheduleID: "old", PlannedAt: t0, DueAt: t0},                        // due 1m before now: past the grace
+			{ScheduleID: "old", PlannedAt: t0, DueAt: t0},                         // due 1m before now: past the grace
 			{ScheduleID: "fresh", PlannedAt: t0, DueAt: t0.Add(55 * time.Second)}, // due 5s before now: within it
 		}})
 		if err != nil {

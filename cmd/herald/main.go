@@ -1,0 +1,91 @@
+// Command herald is Herald's one binary: it checks schedules (validate),
+// shows when they fire (next), and, in later subcommands, runs the service.
+//
+// main owns flags, signals, the clock and the exit status; the packages it
+// calls take a context and an explicit time.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"time"
+)
+
+// Exit statuses, a contract scripts rely on.
+const (
+	exitOK    = 0 // success
+	exitCheck = 1 // a failed check (invalid schedules, a runtime failure)
+	exitUsage = 2 // wrong usage
+)
+
+// command is one subcommand of herald.
+type command struct {
+	name    string
+	summary string
+	run     func(env *cliEnv, args []string) int
+}
+
+// cliEnv is what a subcommand may touch of the process: its streams,
+// environment and clock. Tests run subcommands in-process with their own.
+type cliEnv struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	now            func() time.Time
+}
+
+func defaultEnv() *cliEnv {
+	return &cliEnv{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, now: time.Now}
+}
+
+func commands() []command {
+	return []command{
+		{"validate", "check schedule files and report every error as FILE:LINE:COL: message", runValidate},
+		{"next", "list the next fire instants of a schedule or an ad-hoc cron/RRULE/at spec", runNext},
+		{"serve", "run a Herald node: fire schedules, record and publish jobs, reload on edits", runServe},
+		{"migrate", "apply the store's migrations and print the schema version", runMigrate},
+		{"version", "print Herald's version", runVersion},
+	}
+}
+
+func main() {
+	os.Exit(run(defaultEnv(), os.Args[1:]))
+}
+
+func run(env *cliEnv, args []string) int {
+	if len(args) == 0 {
+		usage(env.stderr)
+		return exitUsage
+	}
+	switch args[0] {
+	case "-h", "--help", "help":
+		usage(env.stdout)
+		return exitOK
+	case "--version":
+		return runVersion(env, nil)
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(env, args[1:])
+		}
+	}
+	fmt.Fprintf(env.stderr, "herald: unknown command %q\n\n", args[0])
+	usage(env.stderr)
+	return exitUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "Herald publishes social posts on schedules kept as code.")
+	fmt.Fprintln(w, "\nUsage: herald COMMAND [flags] [args]\n\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'herald COMMAND --help' for a command's flags.")
+	fmt.Fprintln(w, "Exit status: 0 success, 1 a failed check, 2 wrong usage.")
+}
+
+// usageErr is an error in how herald was called (exit status 2), as opposed
+// to a failed check (exit status 1).
+type usageErr string
+
+func (e usageErr) Error() string { return string(e) }

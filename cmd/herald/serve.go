@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/herald-social/herald/engine"
+)
+
+const serveHelp = `Runs a Herald node: loads the schedules, fires each one on time, records
+every job in the store and publishes it, and applies edits to the schedule
+files while running (file changes, SIGHUP). SIGTERM or SIGINT stop it
+gracefully. Every flag can also be set with the HERALD_* environment
+variable named in its description; a flag wins over the variable.`
+
+// envFlag describes a flag that may also come from the environment.
+type envFlag struct {
+	name, env string
+}
+
+var serveEnv = []envFlag{
+	{"config", "HERALD_CONFIG"}, {"db", "HERALD_DB"}, {"listen", "HERALD_LISTEN"},
+	{"dry-run", "HERALD_DRY_RUN"}, {"node-id", "HERALD_NODE_ID"}, {"publishers", "HERALD_PUBLISHERS"},
+	{"log-format", "HERALD_LOG_FORMAT"}, {"log-level", "HERALD_LOG_LEVEL"}, {"grace", "HERALD_GRACE"},
+	{"poll-interval", "HERALD_POLL_INTERVAL"},
+}
+
+func runServe(env *cliEnv, args []string) int {
+	fs := newFlagSet("serve", "[flags]", serveHelp, env.stderr)
+	hostname, _ := os.Hostname()
+	var (
+		cfg                 engine.Config
+		configPaths         string
+		logFormat, logLevel string
+	)
+	fs.StringVar(&configPaths, "config", "", "schedules file or folder; several separated by commas (HERALD_CONFIG)")
+	fs.StringVar(&cfg.DB, "db", engine.DefaultDB, "store: postgres://USER@HOST/DB or sqlite:PATH (HERALD_DB)")
+	fs.StringVar(&cfg.Listen, "listen", "127.0.0.1:8080", "address for health endpoints (HERALD_LISTEN)")
+	fs.BoolVar(&cfg.DryRun, "dry-run", false, "publish nothing; log each post instead (HERALD_DRY_RUN)")
+	fs.StringVar(&cfg.NodeID, "node-id", hostname, "this node's id in leases, events and logs (HERALD_NODE_ID)")
+	fs.IntVar(&cfg.Publishers, "publishers", 8, "publisher pool size (HERALD_PUBLISHERS)")
+	fs.StringVar(&logFormat, "log-format", "json", "log format: json or text (HERALD_LOG_FORMAT)")
+	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error (HERALD_LOG_LEVEL)")
+	fs.DurationVar(&cfg.Grace, "grace", 30*time.Second, "how long in-flight publishes may finish at shutdown (HERALD_GRACE)")
+	fs.DurationVar(&cfg.PollInterval, "poll-interval", 10*time.Second, "checksum poll of the schedule files, a backstop to file events (HERALD_POLL_INTERVAL)")
+	if err := applyEnv(fs, env.getenv, serveEnv); err != nil {
+		return usageError(fs, "%v", err)
+	}
+	rest, err := parseArgs(fs, args)
+	if err != nil {
+		return parseStatus(err)
+	}
+	if len(rest) > 0 {
+		return usageError(fs, "serve takes no arguments (give the schedules with --config), got %q", rest)
+	}
+	for _, p := range strings.Split(configPaths, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			cfg.ConfigPaths = append(cfg.ConfigPaths, p)
+		}
+	}
+	logger, err := newLogger(env.stderr, logFormat, logLevel)
+	if err != nil {
+		return usageError(fs, "%v", err)
+	}
+	e, err := engine.New(cfg, logger, nil)
+	if err != nil {
+		return usageError(fs, "%v", err)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				_, _ = e.Reload(ctx, "SIGHUP")
+			}
+		}
+	}()
+
+	if err := e.Run(ctx); err != nil {
+		logger.Error("herald serve failed", slog.String("error", err.Error()))
+		return exitCheck
+	}
+	return exitOK
+}
+
+// applyEnv sets each flag not given on the command line from its HERALD_*
+// variable. It runs before parsing, so command-line flags override.
+func applyEnv(fs *flag.FlagSet, getenv func(string) string, flags []envFlag) error {
+	for _, f := range flags {
+		v := getenv(f.env)
+		if v == "" {
+			continue
+		}
+		if err := fs.Set(f.name, v); err != nil {
+			return fmt.Errorf("%s=%q: %v", f.env, v, err)
+		}
+	}
+	return nil
+}
+
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want json or text", format)
+}
