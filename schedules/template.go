@@ -180,6 +180,8 @@ func cleanTemplateError(name string, err error) string {
 	msg := err.Error()
 	msg = strings.TrimPrefix(msg, "template: "+name+":")
 	msg = strings.Replace(msg, `executing "`+name+`" `, "", 1)
+	// Name the fields a user may use instead of a Go type they never wrote.
+	msg = strings.Replace(msg, "in type *schedules.RenderData", "(a post template knows .Run, .Planned, .Schedule and .Account)", 1)
 	return "line " + msg
 }
 
