@@ -30,6 +30,9 @@ func (d *dispatcher) run(ctx context.Context) {
 
 func (d *dispatcher) tick(ctx context.Context) {
 	rt := d.rt
+	if rt.currentConfig() == nil {
+		return // nothing can be published before the first configuration
+	}
 	now := rt.opts.Clock.Now()
 	expired, err := rt.opts.Store.ExpireLeases(ctx, store.ExpireLeasesParams{Node: rt.opts.Node, Now: now, Limit: rt.opts.BatchSize})
 	if err != nil {
@@ -75,11 +78,7 @@ func (d *dispatcher) reconcileUnknown(ctx context.Context) {
 	cfg := rt.currentConfig()
 	for _, job := range page.Jobs {
 		tp := store.TransitionParams{JobID: job.ID, From: store.StatusUnknown, Node: rt.opts.Node, Attempt: job.Attempt, Now: rt.opts.Clock.Now()}
-		var s *schedules.Schedule
-		if cfg != nil {
-			s = cfg.Schedule(job.ScheduleID)
-		}
-		ids, err := d.find(ctx, s, job)
+		ids, err := d.find(ctx, cfg.Schedule(job.ScheduleID), job)
 		switch {
 		case err != nil:
 			rt.logger.Warn("dispatcher: reconciliation failed; will try again", slog.Int64("job_id", job.ID), slog.String("error", err.Error()))

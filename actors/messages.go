@@ -41,8 +41,3 @@ type publishMsg struct {
 	CorrelationID string
 	Claimed       *store.Job
 }
-
-// configMsg gives the publishers the configuration to render posts from.
-type configMsg struct {
-	config *schedules.Config
-}

@@ -17,19 +17,15 @@ import (
 
 // publisher is one worker of the publisher pool (a round-robin router of
 // Options.Publishers of them): it claims a job, renders its post from the
-// configuration it was last sent, publishes it through the platform and
-// records the outcome. A publish blocks this worker only; claims and
-// outcomes of all workers are written in shared batches.
+// current configuration, publishes it through the platform and records the
+// outcome. A publish blocks this worker only; claims and outcomes of all
+// workers are written in shared batches.
 type publisher struct {
-	rt     *Runtime
-	config *schedules.Config
+	rt *Runtime
 }
 
 func (p *publisher) Receive(c actor.Context) {
-	switch m := c.Message().(type) {
-	case *configMsg:
-		p.config = m.config
-	case *publishMsg:
+	if m, ok := c.Message().(*publishMsg); ok {
 		p.handle(m)
 	}
 }
@@ -54,8 +50,8 @@ func (p *publisher) handle(m *publishMsg) {
 func (p *publisher) publish(job store.Job) {
 	rt := p.rt
 	var s *schedules.Schedule
-	if p.config != nil {
-		s = p.config.Schedule(job.ScheduleID)
+	if cfg := rt.currentConfig(); cfg != nil {
+		s = cfg.Schedule(job.ScheduleID)
 	}
 	if s == nil {
 		p.finish(job, store.StatusDead, "schedule not in the loaded configuration", nil, "")

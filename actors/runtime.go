@@ -84,7 +84,10 @@ type Runtime struct {
 	recorder   *recorder
 	claims     *batcher[int64, *store.Change]
 	outcomes   *batcher[store.TransitionParams, store.TransitionResult]
-	config     atomic.Pointer[schedules.Config] // immutable snapshot, for the dispatcher
+	// config is the configuration publishers render posts from: an
+	// immutable snapshot swapped whole by Apply, so a publisher never sees a
+	// half-applied one and needs no message to learn of it.
+	config atomic.Pointer[schedules.Config]
 
 	// accepting ends when Stop begins: no new claims. inflight ends when
 	// the grace period is over: publishes still running are abandoned
@@ -143,7 +146,6 @@ func (rt *Runtime) Start(ctx context.Context) error {
 // catch-up after downtime).
 func (rt *Runtime) Apply(ctx context.Context, cfg *schedules.Config, last map[string]time.Time, correlationID string) (ApplyResult, error) {
 	rt.config.Store(cfg)
-	rt.system.Root.Send(rt.publishers, &router.BroadcastMessage{Message: &configMsg{config: cfg}})
 	timeout := 10 * time.Minute // spawning a million actors takes seconds
 	if dl, ok := ctx.Deadline(); ok {
 		timeout = time.Until(dl)
@@ -155,6 +157,7 @@ func (rt *Runtime) Apply(ctx context.Context, cfg *schedules.Config, last map[st
 	return *res.(*ApplyResult), nil
 }
 
+// currentConfig is the configuration last applied (nil before the first).
 func (rt *Runtime) currentConfig() *schedules.Config { return rt.config.Load() }
 
 // enqueue hands a job to the publisher pool.

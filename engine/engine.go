@@ -53,12 +53,22 @@ func New(cfg Config, logger *slog.Logger, clk clock.Clock) (*Engine, error) {
 // Run starts the node and blocks until ctx ends (SIGTERM/SIGINT in main),
 // then shuts down gracefully. It returns an error when the node cannot
 // start (no store, no valid configuration) or did not stop cleanly.
-func (e *Engine) Run(ctx context.Context) (err error) {
+func (e *Engine) Run(ctx context.Context) error {
+	if err := e.start(ctx); err != nil {
+		e.abort()
+		return err
+	}
+	e.loop(ctx)
+	return e.shutdown()
+}
+
+func (e *Engine) start(ctx context.Context) (err error) {
 	if e.store, err = open.Open(ctx, e.cfg.DB, open.Options{Migrate: true}); err != nil {
 		return fmt.Errorf("opening the store %s: %w", open.Redact(e.cfg.DB), err)
 	}
-	defer e.store.Close()
-
+	// Watch before the first load, so that an edit made while it loads is
+	// not missed.
+	e.startWatcher(ctx)
 	// The first configuration must be valid: there is no last good one.
 	first, err := schedules.Load(schedules.LoadOptions{}, e.cfg.ConfigPaths...)
 	if err != nil {
@@ -74,38 +84,35 @@ func (e *Engine) Run(ctx context.Context) (err error) {
 		reason = "no platform client is built in yet"
 	}
 	e.logger.Info("publishing in dry-run: posts are logged, not sent", slog.String("reason", reason))
-	e.runtime, err = actors.New(actors.Options{
+	rt, err := actors.New(actors.Options{
 		Store: e.store, Platform: pf, Clock: e.clock, Logger: e.logger, Node: e.cfg.NodeID,
 		Publishers: e.cfg.Publishers, Lease: e.cfg.Lease,
 	})
 	if err != nil {
 		return err
 	}
-	if err := e.runtime.Start(ctx); err != nil {
+	if err := rt.Start(ctx); err != nil {
 		return err
 	}
+	e.runtime = rt
 	if err := e.startHTTP(); err != nil {
-		_ = e.runtime.Stop(context.Background(), 0)
 		return err
 	}
 	e.apply(ctx, first, "start")
-
-	e.watcher, err = watch.New(watch.Options{
-		Paths: e.cfg.ConfigPaths, PollInterval: e.cfg.PollInterval, Clock: watch.AdaptClock(e.clock),
-		Logger: e.logger.With(slog.String("component", "watch")),
-	})
-	if err == nil {
-		err = e.watcher.Start(ctx)
-	}
-	if err != nil {
-		e.logger.Error("watching the configuration failed; reload with SIGHUP", slog.String("error", err.Error()))
-		e.watcher = nil
-	}
 	e.logger.Info("herald started", slog.String("node", e.cfg.NodeID), slog.String("db", open.Redact(e.cfg.DB)),
 		slog.String("listen", e.addr.String()), slog.Any("config", e.cfg.ConfigPaths), slog.Bool("dry_run", true))
+	return nil
+}
 
-	e.loop(ctx)
-	return e.shutdown()
+// abort releases what a failed start acquired.
+func (e *Engine) abort() {
+	_ = e.stopWatcher()
+	if e.runtime != nil {
+		_ = e.runtime.Stop(context.Background(), 0)
+	}
+	if e.store != nil {
+		_ = e.store.Close()
+	}
 }
 
 // loop serializes reloads: from the watcher, from Reload (SIGHUP, the API).
@@ -126,18 +133,38 @@ func (e *Engine) loop(ctx context.Context) {
 	}
 }
 
+func (e *Engine) startWatcher(ctx context.Context) {
+	w, err := watch.New(watch.Options{
+		Paths: e.cfg.ConfigPaths, PollInterval: e.cfg.PollInterval, Clock: watch.AdaptClock(e.clock),
+		Logger: e.logger.With(slog.String("component", "watch")),
+	})
+	if err == nil {
+		err = w.Start(ctx)
+	}
+	if err != nil {
+		e.logger.Error("watching the configuration failed; reload with SIGHUP", slog.String("error", err.Error()))
+		return
+	}
+	e.watcher = w
+}
+
+func (e *Engine) stopWatcher() error {
+	if e.watcher == nil {
+		return nil
+	}
+	return e.watcher.Stop()
+}
+
 func (e *Engine) shutdown() error {
 	e.logger.Info("herald stopping", slog.String("grace", e.cfg.Grace.String()))
-	var errs []error
-	if e.watcher != nil {
-		errs = append(errs, e.watcher.Stop())
-	}
+	errs := []error{e.stopWatcher()}
 	ctx, cancel := context.WithTimeout(context.Background(), e.cfg.Grace+30*time.Second)
 	defer cancel()
 	errs = append(errs, e.runtime.Stop(ctx, e.cfg.Grace))
 	if e.server != nil {
 		errs = append(errs, e.server.Shutdown(ctx))
 	}
+	errs = append(errs, e.store.Close())
 	err := errors.Join(errs...)
 	if err == nil {
 		e.logger.Info("herald stopped")
