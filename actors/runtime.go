@@ -134,6 +134,18 @@ func (rt *Runtime) Start(ctx context.Context) error {
 	}
 	rt.supervisor = pid
 
+	// Leases this node holds from before a crash cannot have a publish in
+	// flight: this process just started. Ending them now lets the
+	// dispatcher take those jobs over at once instead of when the lease
+	// runs out. (Node ids must therefore be unique among running nodes.)
+	released, err := rt.opts.Store.ReleaseLeases(ctx, store.ReleaseLeasesParams{Node: rt.opts.Node, Now: rt.opts.Clock.Now()})
+	if err != nil {
+		return fmt.Errorf("actors: releasing this node's leases from before: %w", err)
+	}
+	if len(released) > 0 {
+		rt.logger.Warn("taking over jobs this node was running when it stopped", slog.Int("jobs", len(released)))
+	}
+
 	go func() {
 		defer close(rt.dispatcherDone)
 		(&dispatcher{rt: rt}).run(rt.accepting)

@@ -275,3 +275,44 @@ func TestCatchUpAfterDowntime(t *testing.T) {
 		t.Errorf("catch-up job = %+v", jobs[4])
 	}
 }
+
+// A node restarted after kill -9 takes over the jobs it was running at once
+// (reconciling them first), instead of waiting for their leases to run out.
+func TestRestartTakesOverOwnRunningJobs(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	cfg := h.load(twoSchedules)
+	res, err := h.store.CreateJobs(ctx, store.CreateJobsParams{Now: t0, Node: "node-a",
+		Jobs: []store.NewJob{{ScheduleID: "hourly", PlannedAt: t0}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The crashed process had claimed it with a long lease.
+	if _, err := h.store.ClaimJobs(ctx, store.ClaimJobsParams{IDs: []int64{res[0].Job.ID}, Node: "node-a", Now: t0, LeaseUntil: t0.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Set(t0.Add(time.Second))
+	rt := h.runtime("node-a")
+	if _, err := rt.Apply(ctx, cfg, map[string]time.Time{"hourly": t0}, "start"); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 5 && !h.done(res[0].Job.ID); i++ {
+		h.eventually("the dispatcher asleep", func() bool { return h.clock.Pending() >= 3 })
+		h.clock.Advance(time.Second)
+		time.Sleep(20 * time.Millisecond)
+	}
+	h.eventually("the job published", func() bool { return h.done(res[0].Job.ID) })
+	events, _ := h.store.JobEvents(ctx, res[0].Job.ID)
+	var path []string
+	for _, e := range events {
+		path = append(path, string(e.To))
+	}
+	if got := strings.Join(path, ">"); got != "planned>running>unknown>retrying>running>succeeded" {
+		t.Errorf("transitions %s, want planned>running>unknown>retrying>running>succeeded", got)
+	}
+}
+
+func (h *harness) done(id int64) bool {
+	j, err := h.store.GetJob(context.Background(), id)
+	return err == nil && j.Status == store.StatusSucceeded
+}

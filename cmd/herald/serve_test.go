@@ -17,7 +17,8 @@ import (
 	"time"
 
 	"github.com/herald-social/herald/store"
-	"github.com/herald-social/herald/store/sqlite"
+	"github.com/herald-social/herald/store/open"
+	"github.com/herald-social/herald/store/postgres/pgtest"
 )
 
 // node is a real `herald serve` process whose JSON log lines are collected.
@@ -154,11 +155,21 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Skip("end-to-end: runs herald serve for about half a minute")
 	}
 	t.Parallel()
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		serveEndToEnd(t, "sqlite:"+filepath.Join(t.TempDir(), "herald.db"))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		serveEndToEnd(t, pgtest.SchemaURL(t))
+	})
+}
+
+func serveEndToEnd(t *testing.T, db string) {
 	dir := t.TempDir()
 	cfgDir := filepath.Join(dir, "schedules")
 	cfgFile := filepath.Join(cfgDir, "plan.yaml")
 	writeFile(t, cfgDir, "plan.yaml", fmt.Sprintf(e2eSchedules, "before"))
-	db := "sqlite:" + filepath.Join(dir, "herald.db")
 	args := []string{"--config", cfgDir, "--db", db, "--node-id", "e2e", "--poll-interval", "1s"}
 
 	n := startNode(t, args...)
@@ -175,6 +186,10 @@ func TestServeEndToEnd(t *testing.T) {
 			t.Errorf("fire planned %v succeeded at %v (%v late)", planned, at, late)
 		}
 	}
+
+	// SIGHUP reloads at once (nothing changed: nothing added or removed).
+	_ = n.cmd.Process.Signal(syscall.SIGHUP)
+	n.waitLog("reload on SIGHUP", 20*time.Second, msgIs("config reload", "trigger", "SIGHUP", "result", "ok", "added", "0", "removed", "0", "changed", "0"))
 
 	// An edit (saved by rename) is applied: the new text is posted.
 	writeAtomically(t, cfgFile, fmt.Sprintf(e2eSchedules, "after"))
@@ -210,12 +225,40 @@ func TestServeEndToEnd(t *testing.T) {
 			jobTrigger(t, db, l) == store.TriggerCatchup
 	})
 	n2.waitLog("a fire after the restart", 20*time.Second, msgIs("job transition", "schedule_id", "every-two", "to", "succeeded"))
+	// A job the kill interrupted mid-publish is taken over (its lease
+	// released at start, reconciled, retried): wait until nothing is left
+	// in flight before the final stop.
+	waitSettled(t, db, killed)
 	if code := n2.stop(syscall.SIGTERM); code != 0 {
 		t.Fatalf("herald exited %d after SIGTERM, want 0", code)
 	}
 	n2.waitLog("clean stop", time.Second, msgIs("herald stopped"))
 
 	checkNothingLostOrDuplicated(t, db, killed)
+}
+
+// waitSettled waits until every job planned before the kill is final.
+func waitSettled(t *testing.T, db string, killed time.Time) {
+	t.Helper()
+	s := openDB(t, db)
+	defer s.Close()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		page, err := s.ListJobs(context.Background(), store.ListJobsParams{
+			Statuses:  []store.Status{store.StatusPlanned, store.StatusRunning, store.StatusRetrying, store.StatusUnknown},
+			PlannedTo: killed, Limit: 100,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Jobs) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("jobs from before the kill still not final: %+v", page.Jobs)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 func checkHealth(t *testing.T, addr string) {
@@ -234,7 +277,7 @@ func checkHealth(t *testing.T, addr string) {
 
 func openDB(t *testing.T, db string) store.Store {
 	t.Helper()
-	s, err := sqlite.Open(context.Background(), strings.TrimPrefix(db, "sqlite:"), sqlite.Options{})
+	s, err := open.Open(context.Background(), db, open.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"net/url"
 	"os"
 	"testing"
 	"time"
@@ -106,4 +107,20 @@ func Reopen(tb testing.TB, s *postgres.Store, opts postgres.Options) (*postgres.
 	cfg := s.Pool().Config()
 	cfg.MaxConns = 2
 	return postgres.OpenConfig(context.Background(), cfg, opts)
+}
+
+// SchemaURL creates a fresh schema as Config does and returns a database
+// URL that connects into it (its search_path), for tests that hand a URL to
+// another process, such as a real `herald serve`.
+func SchemaURL(tb testing.TB) string {
+	tb.Helper()
+	schema := Config(tb).ConnConfig.RuntimeParams["search_path"]
+	u, err := url.Parse(URL())
+	if err != nil {
+		tb.Fatalf("pgtest: %s: %v", EnvURL, err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
 }
