@@ -342,3 +342,52 @@ func checkNothingLostOrDuplicated(t *testing.T, db string, killed time.Time) {
 		t.Errorf("downtime of 5s with catchup 2s: %d missed, %d caught up; want several missed and exactly one caught up", missed, caughtUp)
 	}
 }
+
+// TestServeReloadsSymlinkSwaps: folders swapped atomically through a
+// symlink, as git-sync (the configured path is the link) and Kubernetes
+// ConfigMap volumes (..data is the link) do, are reloaded.
+func TestServeReloadsSymlinkSwaps(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	t.Parallel()
+	plan := func(text string) string {
+		return "accounts:\n  brand: {platform: x}\nschedules:\n  - {id: s, account: brand, cron: \"0 0 1 1 *\", post: {text: \"" + text + "\"}}\n"
+	}
+	swap := func(t *testing.T, link, target string) {
+		t.Helper()
+		tmp := link + ".tmp"
+		if err := os.Symlink(target, tmp); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, link); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Run("git-sync", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		writeFile(t, dir, "rev-1/plan.yaml", plan("one"))
+		writeFile(t, dir, "rev-2/plan.yaml", plan("two"))
+		current := filepath.Join(dir, "current")
+		swap(t, current, "rev-1")
+		n := startNode(t, "--config", current, "--db", "sqlite:"+filepath.Join(dir, "h.db"), "--poll-interval", "1h")
+		n.waitLog("start", 30*time.Second, msgIs("herald started"))
+		swap(t, current, "rev-2")
+		n.waitLog("reload after the swap", 30*time.Second, msgIs("config reload", "result", "ok", "changed", "1"))
+	})
+	t.Run("configmap", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		writeFile(t, dir, "..2026_11_28_1/plan.yaml", plan("one"))
+		writeFile(t, dir, "..2026_11_28_2/plan.yaml", plan("two"))
+		swap(t, filepath.Join(dir, "..data"), "..2026_11_28_1")
+		if err := os.Symlink(filepath.Join("..data", "plan.yaml"), filepath.Join(dir, "plan.yaml")); err != nil {
+			t.Fatal(err)
+		}
+		n := startNode(t, "--config", dir, "--db", "sqlite:"+filepath.Join(t.TempDir(), "h.db"), "--poll-interval", "1h")
+		n.waitLog("start", 30*time.Second, msgIs("herald started"))
+		swap(t, filepath.Join(dir, "..data"), "..2026_11_28_2")
+		n.waitLog("reload after the swap", 30*time.Second, msgIs("config reload", "result", "ok", "changed", "1"))
+	})
+}
