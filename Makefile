@@ -5,7 +5,7 @@ BIN      ?= bin/herald
 EXAMPLE  ?= schedules.example.yaml
 BENCHTIME ?= 1x
 
-.PHONY: all build run test vet lint bench fuzz proto clean
+.PHONY: all build run test vet lint bench bench-engine bench-pgbench fuzz proto clean
 
 all: build
 
@@ -28,9 +28,23 @@ test: vet
 lint: vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-# Benchmarks behind the figures in BENCHMARKS.md.
+# Benchmarks behind the figures in BENCHMARKS.md. The engine benchmarks
+# run for minutes with the real clock, so they have their own target.
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./schedules/...
+
+bench-engine:
+	HERALD_BENCH_ENGINE=1 $(GO) test -run='^$$' -bench=. -benchtime=1x -timeout=60m ./actors/
+
+# The unbatched baseline for the publish throughput: one job's statements
+# per pgbench transaction, in a schema of its own.
+PGURL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
+PGBENCH_SECONDS ?= 20
+bench-pgbench:
+	psql "$(PGURL)" -q -c 'DROP SCHEMA IF EXISTS herald_pgbench CASCADE' -c 'CREATE SCHEMA herald_pgbench'
+	PGOPTIONS='-c search_path=herald_pgbench' psql "$(PGURL)" -q -f store/postgres/migrations/0001_init.sql
+	PGOPTIONS='-c search_path=herald_pgbench' pgbench -n -f store/postgres/testdata/pgbench-lifecycle.sql -c 8 -j 2 -T $(PGBENCH_SECONDS) "$(PGURL)"
+	psql "$(PGURL)" -q -c 'DROP SCHEMA herald_pgbench CASCADE' 
 
 # Short fuzzing runs of the decoders (the seed corpora also run in `make test`).
 FUZZTIME ?= 60s
