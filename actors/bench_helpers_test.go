@@ -120,11 +120,19 @@ func startRuntime(b *testing.B, st store.Store, clk clock.Clock) *actors.Runtime
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = rt.Stop(context.Background(), 10*time.Second) })
+	publishers := envInt("HERALD_BENCH_PUBLISHERS")
+	if publishers <= 0 {
+		publishers = 8 // the actors.Options default
+	}
+	b.ReportMetric(float64(publishers), "publishers")
 	return rt
 }
 
-// applyTimes is how long each step of a reload took.
-type applyTimes struct{ latestFires, apply time.Duration }
+// applyTimes is how long each step of a reload took, and when Apply began.
+type applyTimes struct {
+	latestFires, apply time.Duration
+	applyStart         time.Time
+}
 
 // applyConfig does what the engine does on a reload: read each enabled
 // schedule's latest fire, then Apply.
@@ -148,12 +156,12 @@ func applyConfig(b *testing.B, rt *actors.Runtime, st store.Store, cfg *schedule
 	for id, f := range fires {
 		last[id] = f.PlannedAt
 	}
-	start = time.Now()
+	t.applyStart = time.Now()
 	res, err := rt.Apply(ctx, cfg, last, "bench")
 	if err != nil {
 		b.Fatal(err)
 	}
-	t.apply = time.Since(start)
+	t.apply = time.Since(t.applyStart)
 	return res, t
 }
 
