@@ -60,8 +60,7 @@ func (d *dispatcher) tick(ctx context.Context) {
 	}
 	for i := range claimed {
 		logChange(ctx, rt.logger, claimed[i])
-		job := claimed[i].Job
-		rt.enqueue(publishMsg{JobID: job.ID, CorrelationID: job.CorrelationID, Claimed: &job})
+		rt.enqueue(publishMsg{Job: claimed[i].Job})
 	}
 }
 

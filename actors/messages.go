@@ -34,10 +34,9 @@ type updateSchedule struct {
 	schedule *schedules.Schedule
 }
 
-// publishMsg asks a publisher to publish a job: by id (it claims it first)
-// or already claimed (by the dispatcher).
+// publishMsg asks a publisher to publish a job this node has claimed (by
+// the recorder or the dispatcher). It is a copy of the job row as claimed,
+// not shared state.
 type publishMsg struct {
-	JobID         int64
-	CorrelationID string
-	Claimed       *store.Job
+	Job store.Job
 }

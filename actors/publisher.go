@@ -31,19 +31,13 @@ func (p *publisher) Receive(c actor.Context) {
 }
 
 func (p *publisher) handle(m *publishMsg) {
-	rt := p.rt
-	if rt.accepting.Err() != nil {
-		return // stopping: the job stays durable and is re-driven at the next start
+	if p.rt.accepting.Err() != nil {
+		// Stopping: the job is claimed but not started. Its lease is
+		// released at the end of the shutdown, so the next start (or
+		// another node) takes it over after reconciling.
+		return
 	}
-	job := m.Claimed
-	if job == nil {
-		change, err := rt.claims.do(rt.accepting, m.JobID)
-		if err != nil || change == nil {
-			return // claimed elsewhere, not due, or stopping
-		}
-		job = &change.Job
-	}
-	p.publish(*job)
+	p.publish(m.Job)
 }
 
 // publish runs one claimed job to its outcome.
@@ -126,43 +120,25 @@ func (p *publisher) finish(job store.Job, to store.Status, detail string, ids []
 	p.record(tp)
 }
 
-// record writes an outcome (retrying until the store takes it) and logs it.
-// The lease protects it: if another node took the job over meanwhile, the
-// store refuses the stale outcome.
+// record queues an outcome for the next batch and goes on to the next job
+// without waiting: the outcome is retried until the store takes it, and
+// if the process dies first the lease expires and the job is reconciled.
+// The lease also protects it: if another node took the job over
+// meanwhile, the store refuses the stale outcome.
 func (p *publisher) record(tp store.TransitionParams) {
-	res, err := p.rt.outcomes.do(context.Background(), tp)
-	if err != nil {
-		p.rt.logger.Error("outcome not recorded", slog.Int64("job_id", tp.JobID), slog.String("to", string(tp.To)), slog.String("error", err.Error()))
-		return
-	}
-	if res.Err != nil {
-		p.rt.logger.Warn("outcome refused", slog.Int64("job_id", tp.JobID), slog.String("to", string(tp.To)), slog.String("error", res.Err.Error()))
-		return
-	}
-	logChange(context.Background(), p.rt.logger, res.Change)
-}
-
-// claimOne is the batched claim of single jobs by id: many publishers'
-// claims become one ClaimJobs call.
-func claimBatch(rt *Runtime) func(ctx context.Context, ids []int64) ([]*store.Change, error) {
-	return func(ctx context.Context, ids []int64) ([]*store.Change, error) {
-		now := rt.opts.Clock.Now()
-		changes, err := retryStore(ctx, rt, "claim jobs", func() ([]store.Change, error) {
-			return rt.opts.Store.ClaimJobs(ctx, store.ClaimJobsParams{IDs: ids, Node: rt.opts.Node, Now: now, LeaseUntil: now.Add(rt.opts.Lease)})
-		})
-		if err != nil {
-			return nil, err
+	rt := p.rt
+	ok := rt.outcomes.submit(tp, func(res store.TransitionResult, err error) {
+		switch {
+		case err != nil:
+			rt.logger.Error("outcome not recorded", slog.Int64("job_id", tp.JobID), slog.String("to", string(tp.To)), slog.String("error", err.Error()))
+		case res.Err != nil:
+			rt.logger.Warn("outcome refused", slog.Int64("job_id", tp.JobID), slog.String("to", string(tp.To)), slog.String("error", res.Err.Error()))
+		default:
+			logChange(context.Background(), rt.logger, res.Change)
 		}
-		byID := make(map[int64]*store.Change, len(changes))
-		for i := range changes {
-			logChange(ctx, rt.logger, changes[i])
-			byID[changes[i].Job.ID] = &changes[i]
-		}
-		out := make([]*store.Change, len(ids))
-		for i, id := range ids {
-			out[i] = byID[id]
-		}
-		return out, nil
+	})
+	if !ok {
+		rt.logger.Error("outcome not recorded: shut down", slog.Int64("job_id", tp.JobID), slog.String("to", string(tp.To)))
 	}
 }
 

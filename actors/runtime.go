@@ -24,6 +24,10 @@ type Options struct {
 	Store    store.Store
 	Platform platform.Platform
 	Clock    clock.Clock  // default clock.Real()
+	// Timers is what schedule actors arm their timers on: by default a
+	// clock.Heap over Clock, so that a million schedules cost the Go
+	// runtime one timer (see clock.Heap for why that matters).
+	Timers clock.Clock
 	Logger   *slog.Logger // default: discard
 	Node     string       // this node's id, recorded in events and leases (required)
 
@@ -55,6 +59,9 @@ func (o *Options) setDefaults() error {
 	if o.Clock == nil {
 		o.Clock = clock.Real()
 	}
+	if o.Timers == nil {
+		o.Timers = clock.NewHeap(o.Clock)
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -82,7 +89,6 @@ type Runtime struct {
 	supervisor *actor.PID
 	publishers *actor.PID
 	recorder   *recorder
-	claims     *batcher[int64, *store.Change]
 	outcomes   *batcher[store.TransitionParams, store.TransitionResult]
 	// config is the configuration publishers render posts from: an
 	// immutable snapshot swapped whole by Apply, so a publisher never sees a
@@ -117,8 +123,6 @@ func (rt *Runtime) Start(ctx context.Context) error {
 
 	rt.recorder = newRecorder(rt)
 	rt.recorder.b.start(rt.writes)
-	rt.claims = newBatcher(rt.opts.BatchSize, claimBatch(rt))
-	rt.claims.start(rt.accepting)
 	rt.outcomes = newBatcher(rt.opts.BatchSize, transitionBatch(rt))
 	rt.outcomes.start(rt.writes)
 
@@ -202,7 +206,6 @@ func (rt *Runtime) stop(ctx context.Context, grace time.Duration) error {
 	rt.recorder.b.stop()
 	rt.stopAccepting()
 	<-rt.dispatcherDone
-	rt.claims.stop()
 
 	timer := rt.opts.Clock.AfterFunc(grace, rt.stopInflight)
 	if err := root.PoisonFuture(rt.publishers).Wait(); err != nil {

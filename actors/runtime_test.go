@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -50,6 +51,10 @@ type harness struct {
 	clock *clock.Fake
 	logs  *syncBuffer
 	dir   string
+	// heapTimers arms schedule timers through the runtime's default
+	// clock.Heap; otherwise directly on the fake clock, so that tests can
+	// see each timer.
+	heapTimers bool
 }
 
 var t0 = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
@@ -80,7 +85,11 @@ func (h *harness) load(yaml string) *schedules.Config {
 func (h *harness) runtime(node string) *Runtime {
 	h.t.Helper()
 	logger := slog.New(slog.NewJSONHandler(h.logs, nil)).With(slog.String("test_node", node))
-	rt, err := New(Options{Store: h.store, Platform: dryrun.New(logger), Clock: h.clock, Logger: logger, Node: node, Publishers: 4})
+	opts := Options{Store: h.store, Platform: dryrun.New(logger), Clock: h.clock, Timers: h.clock, Logger: logger, Node: node, Publishers: 4}
+	if h.heapTimers {
+		opts.Timers = nil
+	}
+	rt, err := New(opts)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -143,7 +152,16 @@ schedules:
 `
 
 func TestSchedulesFireAndPublish(t *testing.T) {
-	h := newHarness(t)
+	for _, heap := range []bool{false, true} {
+		t.Run(fmt.Sprintf("heap timers %v", heap), func(t *testing.T) {
+			h := newHarness(t)
+			h.heapTimers = heap
+			testSchedulesFireAndPublish(t, h)
+		})
+	}
+}
+
+func testSchedulesFireAndPublish(t *testing.T, h *harness) {
 	rt := h.runtime("node-a")
 	res, err := rt.Apply(context.Background(), h.load(twoSchedules), nil, "test")
 	if err != nil || res.Added != 2 {

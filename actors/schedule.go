@@ -89,7 +89,7 @@ func (a *scheduleActor) arm(c actor.Context, after time.Time) {
 	a.gen++
 	msg := &fireMsg{gen: a.gen, fire: f}
 	self, root := c.Self(), c.ActorSystem().Root
-	a.timer = a.rt.opts.Clock.AfterFunc(f.At.Sub(a.rt.opts.Clock.Now()), func() { root.Send(self, msg) })
+	a.timer = a.rt.opts.Timers.AfterFunc(f.At.Sub(a.rt.opts.Timers.Now()), func() { root.Send(self, msg) })
 }
 
 func (a *scheduleActor) disarm() {

@@ -48,6 +48,11 @@ func (s *supervisor) Receive(c actor.Context) {
 
 func (s *supervisor) apply(c actor.Context, m *ApplyConfig) *ApplyResult {
 	res := &ApplyResult{}
+	if len(s.children) == 0 {
+		// Sized once: growing maps to a million entries costs seconds.
+		s.children = make(map[string]*child, len(m.Config.Schedules))
+		s.byPID = make(map[string]string, len(m.Config.Schedules))
+	}
 	seen := make(map[string]bool, len(m.Config.Schedules))
 	for _, sch := range m.Config.Schedules {
 		if !sch.Enabled {

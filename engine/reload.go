@@ -69,11 +69,23 @@ func (e *Engine) reload(ctx context.Context, trigger string) ReloadResult {
 // latest recorded fire, for catch-up.
 func (e *Engine) apply(ctx context.Context, cfg *schedules.Config, trigger string) ReloadResult {
 	r := ReloadResult{Trigger: trigger, Revision: cfg.Revision, At: e.clock.Now()}
-	ids := make([]string, 0, len(cfg.Schedules))
+	// Only a schedule that gets a new actor needs its latest fire (for
+	// catch-up): one not running before. Asking for all of them would cost
+	// seconds per reload at a million schedules.
+	e.mu.Lock()
+	prev := e.current
+	e.mu.Unlock()
+	var ids []string
 	for _, s := range cfg.Schedules {
-		if s.Enabled {
-			ids = append(ids, s.ID)
+		if !s.Enabled {
+			continue
 		}
+		if prev != nil {
+			if old := prev.Schedule(s.ID); old != nil && old.Enabled {
+				continue
+			}
+		}
+		ids = append(ids, s.ID)
 	}
 	fires, err := e.store.LatestFires(ctx, ids)
 	if err == nil {

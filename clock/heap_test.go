@@ -1,0 +1,74 @@
+package clock
+
+import (
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestHeapSharesOneUnderlyingTimer(t *testing.T) {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	f := NewFake(start)
+	h := NewHeap(f)
+	var mu sync.Mutex
+	var fired []int
+	done := make(chan struct{}, 10)
+	arm := func(d time.Duration, n int) Timer {
+		return h.AfterFunc(d, func() {
+			mu.Lock()
+			fired = append(fired, n)
+			mu.Unlock()
+			done <- struct{}{}
+		})
+	}
+	arm(3*time.Second, 3)
+	arm(1*time.Second, 1)
+	stopped := arm(2*time.Second, 99)
+	arm(2*time.Second, 2)
+	if f.Pending() != 1 {
+		t.Fatalf("underlying timers = %d, want 1", f.Pending())
+	}
+	if !stopped.Stop() || stopped.Stop() {
+		t.Fatal("Stop should report true once, then false")
+	}
+	if d, _ := f.NextDeadline(); !d.Equal(start.Add(time.Second)) {
+		t.Fatalf("underlying timer armed for %v, want the earliest entry", d)
+	}
+	f.Advance(2 * time.Second)
+	for range 2 {
+		<-done
+	}
+	waitFor(t, func() bool { d, ok := f.NextDeadline(); return ok && d.Equal(start.Add(3*time.Second)) })
+	f.Advance(time.Second)
+	<-done
+	mu.Lock()
+	defer mu.Unlock()
+	if len(fired) != 3 || fired[0] != 1 || fired[1] != 2 || fired[2] != 3 {
+		t.Fatalf("fired %v, want [1 2 3] in deadline order", fired)
+	}
+	waitFor(t, func() bool { return h.Len() == 0 && f.Pending() == 0 })
+}
+
+func TestHeapRealClock(t *testing.T) {
+	h := NewHeap(Real())
+	var wg sync.WaitGroup
+	for i := range 100 {
+		wg.Add(1)
+		h.AfterFunc(time.Duration(i%10)*time.Millisecond, wg.Done)
+	}
+	wg.Wait()
+	if h.Len() != 0 {
+		t.Fatalf("%d entries left", h.Len())
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
