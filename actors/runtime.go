@@ -23,13 +23,13 @@ import (
 type Options struct {
 	Store    store.Store
 	Platform platform.Platform
-	Clock    clock.Clock  // default clock.Real()
+	Clock    clock.Clock // default clock.Real()
 	// Timers is what schedule actors arm their timers on: by default a
 	// clock.Heap over Clock, so that a million schedules cost the Go
 	// runtime one timer (see clock.Heap for why that matters).
 	Timers clock.Clock
-	Logger   *slog.Logger // default: discard
-	Node     string       // this node's id, recorded in events and leases (required)
+	Logger *slog.Logger // default: discard
+	Node   string       // this node's id, recorded in events and leases (required)
 
 	Publishers       int           // publisher pool size, default 8
 	BatchSize        int           // largest store batch, default 500
