@@ -88,7 +88,7 @@ func BenchmarkHerd(b *testing.B) {
 		writeSchedules(b, dir, n, func(int) string { return at })
 		cfg := loadSchedules(b, dir, n)
 		rt := startRuntime(b, st, clock.Real())
-		if _, t := applyConfig(b, rt, st, cfg); time.Now().After(instant.Add(-time.Second)) {
+		if _, t := applyConfig(b, rt, st, nil, cfg); time.Now().After(instant.Add(-time.Second)) {
 			b.Fatalf("spawning took too long (%v): the instant is too close", t.apply)
 		}
 		time.Sleep(time.Until(instant.Add(drain)))
@@ -121,7 +121,7 @@ func runFires(b *testing.B, storeKind string, n int, def time.Duration, timing f
 	writeSchedules(b, dir, n, timing)
 	cfg := loadSchedules(b, dir, n)
 	rt := startRuntime(b, st, clock.Real())
-	_, t := applyConfig(b, rt, st, cfg)
+	_, t := applyConfig(b, rt, st, nil, cfg)
 	from := time.Now().Add(warmUp)
 	to := from.Add(benchSeconds(def) - warmUp)
 	b.Logf("applied %d schedules in %v; measuring fires planned in [%s, %s)", n, t.apply,
@@ -179,7 +179,7 @@ func BenchmarkIdleActorMemory(b *testing.B) {
 			rt := startRuntime(b, st, clock.Real())
 			heap1 := heapAlloc()
 
-			res, t := applyConfig(b, rt, st, cfg)
+			res, t := applyConfig(b, rt, st, nil, cfg)
 			if res.Added != c.n {
 				b.Fatalf("Apply = %+v", res)
 			}
@@ -223,7 +223,7 @@ func BenchmarkReload100k(b *testing.B) {
 	seedLatestFires(b, st, cfg, time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC))
 	clk := newArmClock()
 	rt := startRuntime(b, st, clk)
-	if res, _ := applyConfig(b, rt, st, cfg); res.Added != n {
+	if res, _ := applyConfig(b, rt, st, nil, cfg); res.Added != n {
 		b.Fatalf("Apply = %+v", res)
 	}
 	time.Sleep(2 * time.Second) // let every actor arm
@@ -249,7 +249,7 @@ func BenchmarkReload100k(b *testing.B) {
 	load := time.Since(start)
 	next, _ := cfg2.Schedule(scheduleID(last)).NextFire(time.Now())
 	clk.watch.Store(next.At.UnixNano())
-	res, t := applyConfig(b, rt, st, cfg2)
+	res, t := applyConfig(b, rt, st, cfg, cfg2)
 	var armed time.Time
 	select {
 	case armed = <-clk.armed:

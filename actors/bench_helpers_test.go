@@ -111,8 +111,13 @@ func benchStoreKind() string {
 // discarding logger; it is stopped at cleanup if the benchmark did not.
 func startRuntime(b *testing.B, st store.Store, clk clock.Clock) *actors.Runtime {
 	b.Helper()
-	rt, err := actors.New(actors.Options{Store: st, Platform: &nopPlatform{}, Clock: clk,
-		Logger: slog.New(slog.DiscardHandler), Node: "bench", Publishers: envInt("HERALD_BENCH_PUBLISHERS")})
+	opts := actors.Options{Store: st, Platform: &nopPlatform{}, Clock: clk,
+		Logger: slog.New(slog.DiscardHandler), Node: "bench", Publishers: envInt("HERALD_BENCH_PUBLISHERS")}
+	if ac, ok := clk.(*armClock); ok {
+		// Watch the schedule timers themselves, not the heap's one timer.
+		opts.Clock, opts.Timers = clock.Real(), ac
+	}
+	rt, err := actors.New(opts)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -134,16 +139,23 @@ type applyTimes struct {
 	applyStart         time.Time
 }
 
-// applyConfig does what the engine does on a reload: read each enabled
-// schedule's latest fire, then Apply.
-func applyConfig(b *testing.B, rt *actors.Runtime, st store.Store, cfg *schedules.Config) (actors.ApplyResult, applyTimes) {
+// applyConfig does what the engine does on a reload: read the latest fire
+// of each enabled schedule that prev (the configuration running, nil at
+// start) did not run, then Apply.
+func applyConfig(b *testing.B, rt *actors.Runtime, st store.Store, prev, cfg *schedules.Config) (actors.ApplyResult, applyTimes) {
 	b.Helper()
 	ctx := context.Background()
 	ids := make([]string, 0, len(cfg.Schedules))
 	for _, s := range cfg.Schedules {
-		if s.Enabled {
-			ids = append(ids, s.ID)
+		if !s.Enabled {
+			continue
 		}
+		if prev != nil {
+			if old := prev.Schedule(s.ID); old != nil && old.Enabled {
+				continue
+			}
+		}
+		ids = append(ids, s.ID)
 	}
 	var t applyTimes
 	start := time.Now()
@@ -380,7 +392,11 @@ type armClock struct {
 	longArmed atomic.Int64
 }
 
-func newArmClock() *armClock { return &armClock{Clock: clock.Real(), armed: make(chan time.Time, 1)} }
+// newArmClock wraps the runtime's default schedule timers (a clock.Heap
+// over the real clock); startRuntime passes it as Options.Timers.
+func newArmClock() *armClock {
+	return &armClock{Clock: clock.NewHeap(clock.Real()), armed: make(chan time.Time, 1)}
+}
 
 func (c *armClock) AfterFunc(d time.Duration, f func()) clock.Timer {
 	at := c.Now().Add(d)
