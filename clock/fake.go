@@ -1,7 +1,6 @@
 package clock
 
 import (
-	"container/heap"
 	"sync"
 	"time"
 )
@@ -10,16 +9,17 @@ import (
 // Timers due at or before the new time fire in deadline order (ties in
 // arming order), each in its own goroutine as with time.AfterFunc.
 type Fake struct {
-	mu     sync.Mutex
-	now    time.Time
-	timers timerHeap
-	seq    uint64
-	armed  chan struct{} // closed and replaced whenever a timer is armed
+	mu    sync.Mutex
+	now   time.Time
+	q     queue
+	armed chan struct{} // closed and replaced whenever a timer is armed
 }
 
 // NewFake returns a fake clock reading now.
 func NewFake(now time.Time) *Fake {
-	return &Fake{now: now, armed: make(chan struct{})}
+	f := &Fake{now: now, armed: make(chan struct{})}
+	f.q.mu = &f.mu
+	return f
 }
 
 // Now returns the fake time.
@@ -33,12 +33,10 @@ func (f *Fake) Now() time.Time {
 func (f *Fake) AfterFunc(d time.Duration, fn func()) Timer {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.seq++
-	t := &fakeTimer{clock: f, when: f.now.Add(d), seq: f.seq, fn: fn, index: -1}
-	heap.Push(&f.timers, t)
+	e := f.q.push(f.now.Add(d), fn)
 	close(f.armed)
 	f.armed = make(chan struct{})
-	return t
+	return e
 }
 
 // Advance moves the time forward by d, firing the timers that fall due.
@@ -48,19 +46,19 @@ func (f *Fake) Advance(d time.Duration) { f.Set(f.Now().Add(d)) }
 func (f *Fake) Set(t time.Time) {
 	for {
 		f.mu.Lock()
-		if len(f.timers) == 0 || f.timers[0].when.After(t) {
+		e := f.q.popDue(t)
+		if e == nil {
 			if t.After(f.now) {
 				f.now = t
 			}
 			f.mu.Unlock()
 			return
 		}
-		next := heap.Pop(&f.timers).(*fakeTimer)
-		if next.when.After(f.now) {
-			f.now = next.when
+		if e.when.After(f.now) {
+			f.now = e.when
 		}
 		f.mu.Unlock()
-		go next.fn()
+		go e.f()
 	}
 }
 
@@ -68,7 +66,7 @@ func (f *Fake) Set(t time.Time) {
 func (f *Fake) Pending() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return len(f.timers)
+	return f.q.Len()
 }
 
 // Armed returns a channel closed the next time a timer is armed: tests use
@@ -83,65 +81,17 @@ func (f *Fake) Armed() <-chan struct{} {
 func (f *Fake) NextDeadline() (time.Time, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if len(f.timers) == 0 {
-		return time.Time{}, false
-	}
-	return f.timers[0].when, true
+	return f.q.next()
 }
 
 // ArmedAt reports whether a timer is armed to fire exactly at t.
 func (f *Fake) ArmedAt(t time.Time) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for _, tm := range f.timers {
-		if tm.when.Equal(t) {
+	for _, e := range f.q.items {
+		if e.when.Equal(t) {
 			return true
 		}
 	}
 	return false
-}
-
-type fakeTimer struct {
-	clock *Fake
-	when  time.Time
-	seq   uint64
-	fn    func()
-	index int
-}
-
-func (t *fakeTimer) Stop() bool {
-	t.clock.mu.Lock()
-	defer t.clock.mu.Unlock()
-	if t.index < 0 {
-		return false
-	}
-	heap.Remove(&t.clock.timers, t.index)
-	return true
-}
-
-type timerHeap []*fakeTimer
-
-func (h timerHeap) Len() int { return len(h) }
-func (h timerHeap) Less(i, j int) bool {
-	if h[i].when.Equal(h[j].when) {
-		return h[i].seq < h[j].seq
-	}
-	return h[i].when.Before(h[j].when)
-}
-func (h timerHeap) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].index, h[j].index = i, j
-}
-func (h *timerHeap) Push(x any) {
-	t := x.(*fakeTimer)
-	t.index = len(*h)
-	*h = append(*h, t)
-}
-func (h *timerHeap) Pop() any {
-	old := *h
-	t := old[len(old)-1]
-	old[len(old)-1] = nil
-	t.index = -1
-	*h = old[:len(old)-1]
-	return t
 }

@@ -1,7 +1,6 @@
 package clock
 
 import (
-	"container/heap"
 	"sync"
 	"time"
 )
@@ -23,14 +22,17 @@ type Heap struct {
 	base Clock
 
 	mu      sync.Mutex
-	entries heapEntries
-	seq     uint64
+	q       queue
 	armed   Timer     // the underlying timer, for the earliest entry
 	armedAt time.Time // its deadline
 }
 
 // NewHeap returns a Heap over base.
-func NewHeap(base Clock) *Heap { return &Heap{base: base} }
+func NewHeap(base Clock) *Heap {
+	h := &Heap{base: base}
+	h.q.mu = &h.mu
+	return h
+}
 
 // Now is the underlying clock's time.
 func (h *Heap) Now() time.Time { return h.base.Now() }
@@ -39,9 +41,7 @@ func (h *Heap) Now() time.Time { return h.base.Now() }
 func (h *Heap) AfterFunc(d time.Duration, f func()) Timer {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.seq++
-	e := &heapEntry{heap: h, when: h.base.Now().Add(d), seq: h.seq, f: f, index: -1}
-	heap.Push(&h.entries, e)
+	e := h.q.push(h.base.Now().Add(d), f)
 	h.rearm()
 	return e
 }
@@ -50,19 +50,19 @@ func (h *Heap) AfterFunc(d time.Duration, f func()) Timer {
 func (h *Heap) Len() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return len(h.entries)
+	return h.q.Len()
 }
 
 // rearm points the underlying timer at the earliest entry. h.mu is held.
 func (h *Heap) rearm() {
-	if len(h.entries) == 0 {
+	when, ok := h.q.next()
+	if !ok {
 		if h.armed != nil {
 			h.armed.Stop()
 			h.armed = nil
 		}
 		return
 	}
-	when := h.entries[0].when
 	if h.armed != nil && h.armedAt.Equal(when) {
 		return
 	}
@@ -77,62 +77,14 @@ func (h *Heap) rearm() {
 func (h *Heap) fire() {
 	for {
 		h.mu.Lock()
-		now := h.base.Now()
-		if len(h.entries) == 0 || h.entries[0].when.After(now) {
+		e := h.q.popDue(h.base.Now())
+		if e == nil {
 			h.armed = nil
 			h.rearm()
 			h.mu.Unlock()
 			return
 		}
-		e := heap.Pop(&h.entries).(*heapEntry)
 		h.mu.Unlock()
 		e.f()
 	}
-}
-
-type heapEntry struct {
-	heap  *Heap
-	when  time.Time
-	seq   uint64
-	f     func()
-	index int
-}
-
-// Stop removes the entry; it reports whether it was still armed.
-func (e *heapEntry) Stop() bool {
-	h := e.heap
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if e.index < 0 {
-		return false
-	}
-	heap.Remove(&h.entries, e.index)
-	return true
-}
-
-type heapEntries []*heapEntry
-
-func (q heapEntries) Len() int { return len(q) }
-func (q heapEntries) Less(i, j int) bool {
-	if q[i].when.Equal(q[j].when) {
-		return q[i].seq < q[j].seq
-	}
-	return q[i].when.Before(q[j].when)
-}
-func (q heapEntries) Swap(i, j int) {
-	q[i], q[j] = q[j], q[i]
-	q[i].index, q[j].index = i, j
-}
-func (q *heapEntries) Push(x any) {
-	e := x.(*heapEntry)
-	e.index = len(*q)
-	*q = append(*q, e)
-}
-func (q *heapEntries) Pop() any {
-	old := *q
-	e := old[len(old)-1]
-	old[len(old)-1] = nil
-	e.index = -1
-	*q = old[:len(old)-1]
-	return e
 }
