@@ -9,23 +9,15 @@ import (
 )
 
 // recorder writes fires to the store in batches and claims, for the
-// publisher pool, the ones it created: a batch of fires costs two
-// statements (CreateJobs, then ClaimJobs of the new due jobs), whatever the
-// pool size, and the publishers receive jobs already claimed. A fire is the
-// moment a job becomes durable, so a failed write is retried with backoff
-// until it succeeds or Herald stops; a fire recorded twice (a restart, a
-// second node) is a no-op thanks to the store's unique key, and only the
-// node that created a job claims it here.
+// publisher pool, the ones it creates, in the same transaction: a batch of
+// fires costs one write whatever the pool size, and the publishers receive
+// jobs already claimed. A fire is the moment a job becomes durable, so a
+// failed write is retried with backoff until it succeeds or Herald stops; a
+// fire recorded twice (a restart, a second node) is a no-op thanks to the
+// store's unique key, and only the node that created a job claims it here.
 type recorder struct {
 	rt *Runtime
-	b  *batcher[store.NewJob, recorded]
-}
-
-// recorded is one fire's outcome: its creation, and its claim when this
-// node created it and it was due.
-type recorded struct {
-	store.CreateResult
-	claim *store.Change
+	b  *batcher[store.NewJob, store.CreateResult]
 }
 
 func newRecorder(rt *Runtime) *recorder {
@@ -44,44 +36,21 @@ func (r *recorder) record(job store.NewJob) {
 	}
 }
 
-func (r *recorder) write(ctx context.Context, jobs []store.NewJob) ([]recorded, error) {
+func (r *recorder) write(ctx context.Context, jobs []store.NewJob) ([]store.CreateResult, error) {
 	rt := r.rt
-	created, err := retryStore(ctx, rt, "record fires", func() ([]store.CreateResult, error) {
-		return rt.opts.Store.CreateJobs(ctx, store.CreateJobsParams{Jobs: jobs, Node: rt.opts.Node, Now: rt.opts.Clock.Now()})
-	})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]recorded, len(created))
-	var ids []int64
-	for i, c := range created {
-		out[i].CreateResult = c
-		if c.Created && c.Job.Status == store.StatusPlanned {
-			ids = append(ids, c.Job.ID)
+	return retryStore(ctx, rt, "record fires", func() ([]store.CreateResult, error) {
+		now := rt.opts.Clock.Now()
+		p := store.CreateJobsParams{Jobs: jobs, Node: rt.opts.Node, Now: now}
+		if rt.accepting.Err() == nil {
+			// Claim what is created and due; a job not due yet stays
+			// planned for the dispatcher.
+			p.ClaimLeaseUntil = now.Add(rt.opts.Lease)
 		}
-	}
-	if len(ids) == 0 || rt.accepting.Err() != nil {
-		return out, nil
-	}
-	// Claim what was just created; a job not due yet, or a claim that
-	// fails, stays planned for the dispatcher.
-	now := rt.opts.Clock.Now()
-	claims, err := rt.opts.Store.ClaimJobs(ctx, store.ClaimJobsParams{IDs: ids, Node: rt.opts.Node, Now: now, LeaseUntil: now.Add(rt.opts.Lease)})
-	if err != nil {
-		rt.logger.Warn("claiming new fires failed; the dispatcher will", slog.String("error", err.Error()))
-		return out, nil
-	}
-	byID := make(map[int64]*store.Change, len(claims))
-	for i := range claims {
-		byID[claims[i].Job.ID] = &claims[i]
-	}
-	for i := range out {
-		out[i].claim = byID[out[i].Job.ID]
-	}
-	return out, nil
+		return rt.opts.Store.CreateJobs(ctx, p)
+	})
 }
 
-func (r *recorder) done(res recorded, err error) {
+func (r *recorder) done(res store.CreateResult, err error) {
 	if err != nil {
 		r.rt.logger.Error("fire not recorded", slog.String("error", err.Error()))
 		return
@@ -91,9 +60,9 @@ func (r *recorder) done(res recorded, err error) {
 	}
 	ctx := context.Background()
 	logChange(ctx, r.rt.logger, store.Change{Job: res.Job, Event: res.Event})
-	if res.claim != nil {
-		logChange(ctx, r.rt.logger, *res.claim)
-		r.rt.enqueue(publishMsg{Job: res.claim.Job})
+	if res.Claim != nil {
+		logChange(ctx, r.rt.logger, *res.Claim)
+		r.rt.enqueue(publishMsg{Job: res.Claim.Job})
 	}
 }
 

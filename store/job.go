@@ -88,6 +88,10 @@ type CreateResult struct {
 	Created bool
 	// Event is the creation event; zero when Created is false.
 	Event Event
+	// Claim is the job's claim when CreateJobsParams.ClaimLeaseUntil asked
+	// for one and the job was created due; Job is then the job as created
+	// (planned) and Claim.Job the job as claimed (running).
+	Claim *Change
 }
 
 // TransitionResult is the outcome of one [TransitionParams] of a batch.

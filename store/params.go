@@ -27,6 +27,12 @@ type CreateJobsParams struct {
 	Node string
 	// Now is the creation time (required).
 	Now time.Time
+	// ClaimLeaseUntil, when set, also claims for Node, in the same
+	// transaction, the jobs this call creates as planned that are already
+	// due (DueAt not after Now), exactly as ClaimJobs would with this lease:
+	// a node that records a fire and publishes it at once pays one write
+	// transaction instead of two. The claims are in CreateResult.Claim.
+	ClaimLeaseUntil time.Time
 }
 
 // ClaimJobsParams claims due jobs for a node. A job is claimable when it is

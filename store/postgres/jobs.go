@@ -116,6 +116,9 @@ type fireKey struct {
 // CreateJobs records fires: one statement for the jobs, one for the events.
 func (s *Store) CreateJobs(ctx context.Context, params store.CreateJobsParams) ([]store.CreateResult, error) {
 	now, jobs, err := storeutil.CheckCreate(params)
+	if err == nil {
+		_, _, err = storeutil.CreateClaim(params, nil)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("postgres: create jobs: %w", err)
 	}
@@ -169,7 +172,13 @@ func (s *Store) CreateJobs(ctx context.Context, params store.CreateJobsParams) (
 					Node: params.Node, Detail: j.Detail}
 			}
 		}
-		return nil
+		c, ok, err := storeutil.CreateClaim(params, storeutil.CreatedDue(results, now))
+		if err != nil || !ok {
+			return err
+		}
+		changes, err := claim(ctx, tx, c)
+		storeutil.AttachClaims(results, changes)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("postgres: create jobs: %w", err)
@@ -220,28 +229,7 @@ func (s *Store) ClaimJobs(ctx context.Context, params store.ClaimJobsParams) ([]
 	}
 	var changes []store.Change
 	err = s.write(ctx, func(tx pgx.Tx) error {
-		args := []any{c.NowN, c.Limit, c.Node, c.LeaseUntilN, c.Detail}
-		q := claimAnySQL
-		if len(c.IDs) > 0 {
-			q, args = claimIDsSQL, append(args, c.IDs)
-		} else {
-			args = append(args, c.PlannedCutoffN)
-		}
-		rows, err := tx.Query(ctx, q, args...)
-		changes, err = collect(rows, err, func(row pgx.Row) (store.Change, error) {
-			var (
-				ch   store.Change
-				from string
-			)
-			dest, finish := jobDest(&ch.Job)
-			if err := row.Scan(append([]any{&ch.Event.ID, &from}, dest...)...); err != nil {
-				return ch, interpretError(err)
-			}
-			finish()
-			ch.Event = store.Event{ID: ch.Event.ID, JobID: ch.Job.ID, At: storeutil.Time(c.NowN), From: store.Status(from),
-				To: store.StatusRunning, Node: c.Node, Attempt: ch.Job.Attempt, Detail: c.Detail}
-			return ch, nil
-		})
+		changes, err = claim(ctx, tx, c)
 		return err
 	})
 	if err != nil {
@@ -249,6 +237,34 @@ func (s *Store) ClaimJobs(ctx context.Context, params store.ClaimJobsParams) ([]
 	}
 	slices.SortFunc(changes, func(a, b store.Change) int { return cmp.Compare(a.Event.ID, b.Event.ID) })
 	return changes, nil
+}
+
+// claim runs a validated claim in tx, returning the changes in event order.
+func claim(ctx context.Context, tx pgx.Tx, c storeutil.Claim) ([]store.Change, error) {
+	args := []any{c.NowN, c.Limit, c.Node, c.LeaseUntilN, c.Detail}
+	q := claimAnySQL
+	if len(c.IDs) > 0 {
+		q, args = claimIDsSQL, append(args, c.IDs)
+	} else {
+		args = append(args, c.PlannedCutoffN)
+	}
+	rows, err := tx.Query(ctx, q, args...)
+	changes, err := collect(rows, err, func(row pgx.Row) (store.Change, error) {
+		var (
+			ch   store.Change
+			from string
+		)
+		dest, finish := jobDest(&ch.Job)
+		if err := row.Scan(append([]any{&ch.Event.ID, &from}, dest...)...); err != nil {
+			return ch, interpretError(err)
+		}
+		finish()
+		ch.Event = store.Event{ID: ch.Event.ID, JobID: ch.Job.ID, At: storeutil.Time(c.NowN), From: store.Status(from),
+			To: store.StatusRunning, Node: c.Node, Attempt: ch.Job.Attempt, Detail: c.Detail}
+		return ch, nil
+	})
+	slices.SortFunc(changes, func(a, b store.Change) int { return cmp.Compare(a.Event.ID, b.Event.ID) })
+	return changes, err
 }
 
 // recordChanges inserts the events of changes and copies their IDs back.

@@ -35,6 +35,9 @@ type counter struct {
 // read of each schedule's counter and the inserts atomic.
 func (s *Store) CreateJobs(ctx context.Context, params store.CreateJobsParams) ([]store.CreateResult, error) {
 	now, jobs, err := storeutil.CheckCreate(params)
+	if err == nil {
+		_, _, err = storeutil.CreateClaim(params, nil)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: create jobs: %w", err)
 	}
@@ -113,7 +116,13 @@ func (s *Store) CreateJobs(ctx context.Context, params store.CreateJobsParams) (
 				return interpretError(err)
 			}
 		}
-		return nil
+		c, ok, err := storeutil.CreateClaim(params, storeutil.CreatedDue(results, now))
+		if err != nil || !ok {
+			return err
+		}
+		changes, err := claim(ctx, tx, c)
+		storeutil.AttachClaims(results, changes)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: create jobs: %w", err)
@@ -131,6 +140,19 @@ func (s *Store) ClaimJobs(ctx context.Context, params store.ClaimJobsParams) ([]
 	}
 	var changes []store.Change
 	err = s.write(ctx, func(tx *sql.Tx) error {
+		changes, err = claim(ctx, tx, c)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: claim jobs: %w", err)
+	}
+	return changes, nil
+}
+
+// claim runs a validated claim in tx.
+func claim(ctx context.Context, tx *sql.Tx, c storeutil.Claim) ([]store.Change, error) {
+	var changes []store.Change
+	err := func() error {
 		q := `SELECT id, status FROM jobs WHERE status IN ('planned', 'retrying') AND due_at <= ?
 			AND (status = 'retrying' OR due_at <= ?)`
 		args := []any{c.NowN, c.PlannedCutoffN}
@@ -181,9 +203,6 @@ func (s *Store) ClaimJobs(ctx context.Context, params store.ClaimJobsParams) ([]
 			changes = append(changes, store.Change{Job: job, Event: ev})
 		}
 		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: claim jobs: %w", err)
-	}
-	return changes, nil
+	}()
+	return changes, err
 }

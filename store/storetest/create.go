@@ -147,6 +147,56 @@ func testCreate(t *testing.T, h Harness) {
 		}
 	})
 
+	t.Run("created and claimed in one transaction", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t, h)
+		before := f.createJob(store.NewJob{ScheduleID: "dup", PlannedAt: t0})
+		lease := t0.Add(time.Minute)
+		res, err := f.s.CreateJobs(f.ctx, store.CreateJobsParams{Now: t0, Node: nodeA, ClaimLeaseUntil: lease, Jobs: []store.NewJob{
+			{ScheduleID: "due", PlannedAt: t0},                                // claimed
+			{ScheduleID: "later", PlannedAt: t0, DueAt: t0.Add(time.Second)},  // not due: stays planned
+			{ScheduleID: "missed", PlannedAt: t0, Status: store.StatusMissed}, // never claimed
+			{ScheduleID: "dup", PlannedAt: t0},                                // not created here: not claimed
+			{ScheduleID: "due", PlannedAt: t0},                                // a copy in the batch
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := res[0].Claim
+		if c == nil || c.Job.Status != store.StatusRunning || c.Job.Attempt != 1 || c.Job.Node != nodeA ||
+			!c.Job.LeaseUntil.Equal(lease) || c.Event.From != store.StatusPlanned || c.Event.To != store.StatusRunning {
+			t.Fatalf("claim of the due job = %+v", c)
+		}
+		if res[0].Job.Status != store.StatusPlanned || res[0].Event.To != store.StatusPlanned {
+			t.Errorf("the result's Job and Event are the creation: %+v %+v", res[0].Job, res[0].Event)
+		}
+		for i := 1; i < len(res); i++ {
+			if res[i].Claim != nil {
+				t.Errorf("result %d claimed: %+v", i, res[i].Claim)
+			}
+		}
+		if got := f.get(res[1].Job.ID).Status; got != store.StatusPlanned {
+			t.Errorf("the job not yet due is %s, want planned", got)
+		}
+		if got := f.get(before.Job.ID).Status; got != store.StatusPlanned {
+			t.Errorf("the job created earlier is %s, want planned", got)
+		}
+		if ev := f.events(res[0].Job.ID); len(ev) != 2 || ev[1] != c.Event {
+			t.Errorf("events = %+v, want creation then claim", ev)
+		}
+		if _, err := f.s.CreateJobs(f.ctx, store.CreateJobsParams{Now: t0, ClaimLeaseUntil: lease,
+			Jobs: []store.NewJob{{ScheduleID: "x", PlannedAt: t0}}}); !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("a claim without Node: error = %v, want ErrInvalid", err)
+		}
+		if _, err := f.s.CreateJobs(f.ctx, store.CreateJobsParams{Now: t0, Node: nodeA, ClaimLeaseUntil: t0,
+			Jobs: []store.NewJob{{ScheduleID: "y", PlannedAt: t0}}}); !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("a lease not after Now: error = %v, want ErrInvalid", err)
+		}
+		if len(f.jobsOf("x"))+len(f.jobsOf("y")) != 0 {
+			t.Error("an invalid call recorded jobs")
+		}
+	})
+
 	t.Run("invalid", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t, h)

@@ -214,3 +214,13 @@ func unixOrZero(t time.Time) int64 {
 	}
 	return t.UnixNano()
 }
+
+// jobsOf lists a schedule's jobs.
+func (f *fixture) jobsOf(schedule string) []store.Job {
+	f.t.Helper()
+	page, err := f.s.ListJobs(f.ctx, store.ListJobsParams{ScheduleID: schedule, Limit: 1000})
+	if err != nil {
+		f.t.Fatalf("ListJobs(%s): %v", schedule, err)
+	}
+	return page.Jobs
+}

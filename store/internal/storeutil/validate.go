@@ -97,6 +97,46 @@ func CheckClaim(p store.ClaimJobsParams) (c Claim, err error) {
 	return c, nil
 }
 
+// CreateClaim returns the claim a CreateJobs call asks for, of the given
+// created jobs, and whether it asks for one at all.
+func CreateClaim(p store.CreateJobsParams, ids []int64) (Claim, bool, error) {
+	if p.ClaimLeaseUntil.IsZero() {
+		return Claim{}, false, nil
+	}
+	c, err := CheckClaim(store.ClaimJobsParams{IDs: ids, Limit: max(len(ids), 1), Node: p.Node, Now: p.Now,
+		LeaseUntil: p.ClaimLeaseUntil, Detail: "claimed at creation"})
+	if err != nil {
+		return c, false, fmt.Errorf("create jobs: ClaimLeaseUntil: %w", err)
+	}
+	return c, len(ids) > 0, nil
+}
+
+// CreatedDue lists the jobs results created as planned and due at now, the
+// ones a CreateJobs with ClaimLeaseUntil claims.
+func CreatedDue(results []store.CreateResult, now int64) []int64 {
+	var ids []int64
+	for _, r := range results {
+		if r.Created && r.Job.Status == store.StatusPlanned && r.Job.DueAt.UnixNano() <= now {
+			ids = append(ids, r.Job.ID)
+		}
+	}
+	return ids
+}
+
+// AttachClaims sets each result's Claim from the changes of the claim.
+func AttachClaims(results []store.CreateResult, changes []store.Change) {
+	byID := make(map[int64]int, len(changes))
+	for i, c := range changes {
+		byID[c.Job.ID] = i
+	}
+	for i := range results {
+		if j, ok := byID[results[i].Job.ID]; ok && results[i].Created {
+			c := changes[j]
+			results[i].Claim = &c
+		}
+	}
+}
+
 // Transition is a validated store.TransitionParams.
 type Transition struct {
 	store.TransitionParams
