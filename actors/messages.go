@@ -29,6 +29,14 @@ type fireMsg struct {
 	fire schedules.Fire
 }
 
+// initSchedule gives a new (or restarted) schedule actor its schedule and
+// the planned instant of its latest recorded fire (zero: none, or resume
+// from now).
+type initSchedule struct {
+	schedule *schedules.Schedule
+	last     time.Time
+}
+
 // updateSchedule replaces a running schedule actor's definition.
 type updateSchedule struct {
 	schedule *schedules.Schedule

@@ -129,9 +129,11 @@ func (rt *Runtime) Start(ctx context.Context) error {
 	root := rt.system.Root
 	rt.publishers = root.Spawn(router.NewRoundRobinPool(rt.opts.Publishers,
 		actor.WithProducer(func() actor.Actor { return &publisher{rt: rt} })))
-	sup := actor.PropsFromProducer(func() actor.Actor {
-		return &supervisor{rt: rt, children: map[string]*child{}, byPID: map[string]string{}}
-	}, actor.WithSupervisor(supervisorStrategy(rt)))
+	// One supervisor value: its restart (which protoactor would do after a
+	// panic in its Receive) keeps its children's bookkeeping.
+	supState := &supervisor{rt: rt, children: map[string]*child{}, byPID: map[string]string{}}
+	sup := actor.PropsFromProducer(func() actor.Actor { return supState },
+		actor.WithSupervisor(newRestartStrategy(supState)))
 	pid, err := root.SpawnNamed(sup, "supervisor")
 	if err != nil {
 		return fmt.Errorf("actors: spawning the supervisor: %w", err)

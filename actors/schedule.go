@@ -23,7 +23,7 @@ import (
 type scheduleActor struct {
 	rt       *Runtime
 	schedule *schedules.Schedule
-	last     time.Time // planned instant of the latest recorded fire, at spawn
+	last     time.Time // planned instant of the latest recorded fire, at init
 	timer    clock.Timer
 	gen      uint64
 	cursor   time.Time // planned instant of the latest fire handled
@@ -31,7 +31,8 @@ type scheduleActor struct {
 
 func (a *scheduleActor) Receive(c actor.Context) {
 	switch m := c.Message().(type) {
-	case *actor.Started:
+	case *initSchedule:
+		a.schedule, a.last = m.schedule, m.last
 		a.start(c)
 	case *fireMsg:
 		if m.gen == a.gen {
@@ -39,6 +40,11 @@ func (a *scheduleActor) Receive(c actor.Context) {
 			a.arm(c, m.fire.Planned)
 		}
 	case *updateSchedule:
+		if a.schedule == nil { // restarted, and not yet re-initialised
+			a.schedule = m.schedule
+			a.start(c)
+			return
+		}
 		a.schedule = m.schedule
 		a.arm(c, a.latest(a.rt.opts.Clock.Now()))
 	case *actor.Stopping, *actor.Restarting:
