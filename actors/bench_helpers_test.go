@@ -145,18 +145,7 @@ type applyTimes struct {
 func applyConfig(b *testing.B, rt *actors.Runtime, st store.Store, prev, cfg *schedules.Config) (actors.ApplyResult, applyTimes) {
 	b.Helper()
 	ctx := context.Background()
-	ids := make([]string, 0, len(cfg.Schedules))
-	for _, s := range cfg.Schedules {
-		if !s.Enabled {
-			continue
-		}
-		if prev != nil {
-			if old := prev.Schedule(s.ID); old != nil && old.Enabled {
-				continue
-			}
-		}
-		ids = append(ids, s.ID)
-	}
+	ids := actors.StartingSchedules(prev, cfg)
 	var t applyTimes
 	start := time.Now()
 	fires, err := st.LatestFires(ctx, ids)

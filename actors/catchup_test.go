@@ -79,3 +79,26 @@ func TestPlanStart(t *testing.T) {
 		})
 	}
 }
+
+func TestStartingSchedules(t *testing.T) {
+	mk := func(enabled map[string]bool) *schedules.Config {
+		cfg := &schedules.Config{}
+		for _, id := range []string{"a", "b", "c"} {
+			if e, ok := enabled[id]; ok {
+				cfg.Schedules = append(cfg.Schedules, &schedules.Schedule{ID: id, Enabled: e})
+			}
+		}
+		return cfg
+	}
+	prev := mk(map[string]bool{"a": true, "b": false})
+	next := mk(map[string]bool{"a": true, "b": true, "c": true})
+	if got := StartingSchedules(nil, next); len(got) != 3 {
+		t.Errorf("at start: %v, want every enabled schedule", got)
+	}
+	if got := StartingSchedules(prev, next); len(got) != 2 || got[0] != "b" || got[1] != "c" {
+		t.Errorf("reload: %v, want [b c] (b re-enabled, c new)", got)
+	}
+	if got := StartingSchedules(next, mk(map[string]bool{"a": false})); len(got) != 0 {
+		t.Errorf("disabled: %v, want none", got)
+	}
+}

@@ -69,24 +69,10 @@ func (e *Engine) reload(ctx context.Context, trigger string) ReloadResult {
 // latest recorded fire, for catch-up.
 func (e *Engine) apply(ctx context.Context, cfg *schedules.Config, trigger string) ReloadResult {
 	r := ReloadResult{Trigger: trigger, Revision: cfg.Revision, At: e.clock.Now()}
-	// Only a schedule that gets a new actor needs its latest fire (for
-	// catch-up): one not running before. Asking for all of them would cost
-	// seconds per reload at a million schedules.
 	e.mu.Lock()
 	prev := e.current
 	e.mu.Unlock()
-	var ids []string
-	for _, s := range cfg.Schedules {
-		if !s.Enabled {
-			continue
-		}
-		if prev != nil {
-			if old := prev.Schedule(s.ID); old != nil && old.Enabled {
-				continue
-			}
-		}
-		ids = append(ids, s.ID)
-	}
+	ids := actors.StartingSchedules(prev, cfg)
 	fires, err := e.store.LatestFires(ctx, ids)
 	if err == nil {
 		last := make(map[string]time.Time, len(fires))
