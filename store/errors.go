@@ -59,9 +59,7 @@ type TransitionError struct {
 
 func (e *TransitionError) Error() string {
 	switch {
-	case errors.Is(e.Err, ErrIllegalTransition):
-		return fmt.Sprintf("job %d: %s -> %s: %v", e.JobID, e.From, e.To, e.Err)
-	case errors.Is(e.Err, ErrNotFound):
+	case errors.Is(e.Err, ErrIllegalTransition), errors.Is(e.Err, ErrNotFound):
 		return fmt.Sprintf("job %d: %s -> %s: %v", e.JobID, e.From, e.To, e.Err)
 	case e.Actual == e.From && e.From == StatusRunning:
 		return fmt.Sprintf("job %d: %s -> %s: lease is node %q attempt %d, not node %q attempt %d: %v",
