@@ -2,6 +2,8 @@ package schedules
 
 import (
 	"fmt"
+	"io/fs"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -90,4 +92,52 @@ func (c *specCache) get(k specKey, compile func() (spec.Spec, error)) (string, s
 	c.m[k] = r
 	c.mu.Unlock()
 	return r.expr, r.spec, r.err
+}
+
+// videoCache reads each video's duration once per Load: generated
+// configurations attach one clip to many schedules. An entry is keyed by
+// path, size and modification time, so a file replaced during the Load is
+// read again.
+type videoCache struct {
+	mu sync.Mutex
+	m  map[videoKey]videoResult
+}
+
+type videoKey struct {
+	path  string
+	size  int64
+	mtime time.Time
+}
+
+type videoResult struct {
+	d   time.Duration
+	err error
+}
+
+// duration returns the length of the video at path, whose Stat is info.
+func (c *videoCache) duration(path string, info fs.FileInfo) (time.Duration, error) {
+	k := videoKey{path, info.Size(), info.ModTime()}
+	c.mu.Lock()
+	r, ok := c.m[k]
+	c.mu.Unlock()
+	if ok {
+		return r.d, r.err
+	}
+	r.d, r.err = readVideoDuration(path, info.Size())
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = make(map[videoKey]videoResult)
+	}
+	c.m[k] = r
+	c.mu.Unlock()
+	return r.d, r.err
+}
+
+func readVideoDuration(path string, size int64) (time.Duration, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, unwrapPathError(err)
+	}
+	defer f.Close()
+	return mvhdDuration(f, size)
 }

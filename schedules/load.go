@@ -70,6 +70,7 @@ type loadEnv struct {
 	opts     LoadOptions
 	zones    *zoneCache
 	specs    *specCache
+	videos   *videoCache
 	renderer *renderer
 }
 
@@ -100,7 +101,7 @@ func Load(opts LoadOptions, paths ...string) (*Config, error) {
 // them. Tests and the fuzzer give it files that are not on disk.
 func load(opts LoadOptions, files []fileRef, diags []Diagnostic, commitPath string, read func(fileRef) ([]byte, error)) (*Config, error) {
 	results := make([]fileResult, len(files))
-	env := loadEnv{opts: opts, zones: &zoneCache{}, specs: &specCache{}}
+	env := loadEnv{opts: opts, zones: &zoneCache{}, specs: &specCache{}, videos: &videoCache{}}
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range min(opts.Workers, max(len(files), 1)) {

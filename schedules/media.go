@@ -124,6 +124,17 @@ func (w *walker) mediaItem(md mediaDraft, p path) (Media, mediaHash, mediaClass,
 			mediaLimits[class]/mib, mediaNames[class])
 		return m, mediaHash{}, 0, false
 	}
+	if class == classVideo {
+		d, err := w.env.videos.duration(m.Path, info)
+		switch {
+		case err != nil:
+			w.errf(md.path, pp, "%s: cannot read the video's duration: %v", shown, err)
+			return m, mediaHash{}, 0, false
+		case d < xMinVideo || d > xMaxVideo:
+			w.errf(md.path, pp, "%s is %s long; X accepts videos of 0.5 to 140 s", shown, formatSeconds(d))
+			return m, mediaHash{}, 0, false
+		}
+	}
 	h := mediaHash{rel: filepath.ToSlash(filepath.Join(filepath.Dir(filepath.FromSlash(w.fc.rel)), rel)), size: info.Size()}
 	return m, h, class, true
 }

@@ -1,10 +1,12 @@
 package schedules
 
 import (
+	"cmp"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestMedia(t *testing.T) {
@@ -13,23 +15,33 @@ func TestMedia(t *testing.T) {
 		sizes map[string]int64 // files to create, with their size
 		media string           // the YAML list
 		want  string           // a diagnostic substring, or "" for valid
+		// dur is how long the .mp4 and .mov files last (10s when zero); a
+		// negative one leaves them without an MP4 structure.
+		dur time.Duration
 	}{
-		{"an image", map[string]int64{"a.png": 10}, "[{path: a.png, alt: x}]", ""},
-		{"upper-case extension", map[string]int64{"a.JPG": 10}, "[{path: a.JPG}]", ""},
-		{"four images", map[string]int64{"a.jpg": 1, "b.jpeg": 1, "c.webp": 1, "d.png": 1}, "[{path: a.jpg}, {path: b.jpeg}, {path: c.webp}, {path: d.png}]", ""},
-		{"image at the limit", map[string]int64{"a.png": 5 << 20}, "[{path: a.png}]", ""},
-		{"image over the limit", map[string]int64{"a.png": 5<<20 + 1}, "[{path: a.png}]", "is 5.0 MB, over X's limit of 5 MB for images"},
-		{"gif at the limit", map[string]int64{"a.gif": 15 << 20}, "[{path: a.gif}]", ""},
-		{"gif over the limit", map[string]int64{"a.gif": 15<<20 + 1}, "[{path: a.gif}]", "over X's limit of 15 MB for GIFs"},
-		{"video at the limit", map[string]int64{"a.mp4": 512 << 20}, "[{path: a.mp4}]", ""},
-		{"video over the limit", map[string]int64{"a.mov": 512<<20 + 1}, "[{path: a.mov}]", "over X's limit of 512 MB for videos"},
-		{"in a sub-folder", map[string]int64{"img/a.png": 1}, "[{path: img/a.png}]", ""},
-		{"parent folder", map[string]int64{"../a.png": 1}, "[{path: ../a.png}]", ""},
-		{"missing", nil, "[{path: a.png}]", "a.png: no such file"},
-		{"a folder", map[string]int64{"d.png/x": 1}, "[{path: d.png}]", "d.png: not a regular file"},
-		{"gif and image", map[string]int64{"a.gif": 1, "b.png": 1}, "[{path: a.gif}, {path: b.png}]", "a GIF or a video must be the only media of a post (got 1 image, 1 GIF)"},
-		{"five images", map[string]int64{"a.png": 1}, "[{path: a.png}, {path: a.png}, {path: a.png}, {path: a.png}, {path: a.png}]", "5 images, over X's limit of 4"},
-		{"empty path", nil, `[{path: ""}]`, "must be a path relative to the folder of this file"},
+		{"an image", map[string]int64{"a.png": 10}, "[{path: a.png, alt: x}]", "", 0},
+		{"upper-case extension", map[string]int64{"a.JPG": 10}, "[{path: a.JPG}]", "", 0},
+		{"four images", map[string]int64{"a.jpg": 1, "b.jpeg": 1, "c.webp": 1, "d.png": 1}, "[{path: a.jpg}, {path: b.jpeg}, {path: c.webp}, {path: d.png}]", "", 0},
+		{"image at the limit", map[string]int64{"a.png": 5 << 20}, "[{path: a.png}]", "", 0},
+		{"image over the limit", map[string]int64{"a.png": 5<<20 + 1}, "[{path: a.png}]", "is 5.0 MB, over X's limit of 5 MB for images", 0},
+		{"gif at the limit", map[string]int64{"a.gif": 15 << 20}, "[{path: a.gif}]", "", 0},
+		{"gif over the limit", map[string]int64{"a.gif": 15<<20 + 1}, "[{path: a.gif}]", "over X's limit of 15 MB for GIFs", 0},
+		{"video at the limit", map[string]int64{"a.mp4": 512 << 20}, "[{path: a.mp4}]", "", 0},
+		{"video over the limit", map[string]int64{"a.mov": 512<<20 + 1}, "[{path: a.mov}]", "over X's limit of 512 MB for videos", 0},
+		{"video of 0.5 s", map[string]int64{"a.mp4": 1000}, "[{path: a.mp4}]", "", 500 * time.Millisecond},
+		{"video of 140 s", map[string]int64{"a.mov": 1000}, "[{path: a.mov}]", "", 140 * time.Second},
+		{"video too short", map[string]int64{"a.mp4": 1000}, "[{path: a.mp4}]", "a.mp4 is 0.499 s long; X accepts videos of 0.5 to 140 s", 499 * time.Millisecond},
+		{"video too long", map[string]int64{"a.mov": 1000}, "[{path: a.mov}]", "a.mov is 140.001 s long; X accepts videos of 0.5 to 140 s", 140001 * time.Millisecond},
+		{"video without a duration", map[string]int64{"a.mp4": 1000}, "[{path: a.mp4}]", "a.mp4: cannot read the video's duration: no moov box", -1},
+		{"empty video", map[string]int64{"a.mp4": 0}, "[{path: a.mp4}]", "a.mp4: cannot read the video's duration: 0 bytes, too short", -1},
+		{"same video twice", map[string]int64{"a.mp4": 100}, "[{path: a.mp4}, {path: a.mp4}]", "a GIF or a video must be the only media of a post (got 2 videos)", 0},
+		{"in a sub-folder", map[string]int64{"img/a.png": 1}, "[{path: img/a.png}]", "", 0},
+		{"parent folder", map[string]int64{"../a.png": 1}, "[{path: ../a.png}]", "", 0},
+		{"missing", nil, "[{path: a.png}]", "a.png: no such file", 0},
+		{"a folder", map[string]int64{"d.png/x": 1}, "[{path: d.png}]", "d.png: not a regular file", 0},
+		{"gif and image", map[string]int64{"a.gif": 1, "b.png": 1}, "[{path: a.gif}, {path: b.png}]", "a GIF or a video must be the only media of a post (got 1 image, 1 GIF)", 0},
+		{"five images", map[string]int64{"a.png": 1}, "[{path: a.png}, {path: a.png}, {path: a.png}, {path: a.png}, {path: a.png}]", "5 images, over X's limit of 4", 0},
+		{"empty path", nil, `[{path: ""}]`, "must be a path relative to the folder of this file", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -43,6 +55,15 @@ func TestMedia(t *testing.T) {
 				f, err := os.Create(p)
 				if err != nil {
 					t.Fatal(err)
+				}
+				if ext := filepath.Ext(name); (ext == ".mp4" || ext == ".mov") && tt.dur >= 0 {
+					// A tiny MP4 whose last box runs to the end of the
+					// file, grown below to the size wanted.
+					v := videoFixture(cmp.Or(tt.dur, 10*time.Second))
+					if _, err := f.Write(v); err != nil {
+						t.Fatal(err)
+					}
+					size = max(size, int64(len(v)))
 				}
 				// A sparse file: big media without writing them.
 				if err := f.Truncate(size); err != nil {
