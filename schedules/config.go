@@ -56,7 +56,24 @@ type Account struct {
 	// Limits names the rate-limit preset: current (the default),
 	// legacy-free, legacy-basic or legacy-pro.
 	Limits string
-	Source Pos // the account's name key
+	// LimitWindows are the windows written under limits.windows, in file
+	// order. Each replaces the preset's windows for its endpoint and scope
+	// (all windows given for one pair together replace the preset's for
+	// it); nil when the account uses the preset as it is.
+	LimitWindows []LimitWindow
+	Source       Pos // the account's name key
+}
+
+// LimitWindow is one rate-limit window an account states explicitly: at
+// most Limit requests to Endpoint in any interval of length Per, counted
+// per account (Scope "user") or per app (Scope "app", shared by every
+// account of the same client id or consumer key).
+type LimitWindow struct {
+	Endpoint string // one of LimitEndpoints
+	Scope    string // "user" or "app"
+	Limit    int
+	Per      time.Duration
+	Source   Pos // the window's item in its file
 }
 
 // OAuth2 holds references to an X OAuth 2.0 user context. Only AccessToken
@@ -126,7 +143,14 @@ type Schedule struct {
 	Location *time.Location
 	Jitter   time.Duration // fires are delayed by a deterministic [0, Jitter)
 	Catchup  time.Duration // how late a missed fire may still be published
-	Enabled  bool
+	// Deadline bounds how late after its planned instant a fire's post may
+	// still go out, retries included: an attempt that would start later is
+	// not made and the job goes dead as expired. Zero means no deadline.
+	Deadline time.Duration
+	// MaxAttempts is how many failed attempts make a job dead (1 to 100,
+	// default 5). Waiting for a rate-limit window is not an attempt.
+	MaxAttempts int
+	Enabled     bool
 	// Start and End bound the planned fires to [Start, End) in local wall
 	// time; zero is open. For an rrule Start is its DTSTART.
 	Start, End spec.Civil

@@ -3,6 +3,7 @@ package schedules
 import (
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -19,8 +20,23 @@ const idRule = "use lowercase letters, digits, '.', '_' and '-', starting with a
 // envName is the form of an environment variable name in env:NAME.
 var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-// limitPresets are the rate-limit presets an account may name.
+// limitPresets are the rate-limit presets an account may name. They must
+// match ratelimit.Presets, which holds their windows.
 var limitPresets = []string{"current", "legacy-free", "legacy-basic", "legacy-pro"}
+
+// limitEndpoints are the endpoint names a limits window may name. They must
+// match ratelimit.Endpoints and the X client's names; schedules may not
+// import ratelimit, so a test on each side checks its list against the same
+// literal one (TestLimitEndpoints here, TestEndpointNames there).
+var limitEndpoints = []string{"create_post", "delete_post", "lookup_posts", "user_posts", "me", "media_upload", "media_metadata"}
+
+// LimitEndpoints returns the endpoint names a limits window may name, in a
+// new slice.
+func LimitEndpoints() []string { return slices.Clone(limitEndpoints) }
+
+// maxWindowLimit bounds limits.windows[].limit: far above any number X
+// publishes, low enough that a typo of extra digits is caught.
+const maxWindowLimit = 1_000_000
 
 // account decodes and checks one account. It never reads a secret. The
 // account is returned even when it has problems (they are recorded), so that
@@ -45,11 +61,7 @@ func (w *walker) account(name string, k, n *yaml.Node) *Account {
 			}
 			a.Platform = s
 		case "limits":
-			s, ok := w.str(v, p.child(key))
-			if ok && !contains(limitPresets, s) {
-				w.errf(v, p.child(key), "unknown preset %s (known: %s)", quoteShort(s), strings.Join(limitPresets, ", "))
-			}
-			a.Limits = s
+			w.limits(a, v, p.child(key))
 		case "oauth2":
 			o := &OAuth2{}
 			w.secrets(v, p.child(key), oauth2Fields, oauth2Fields[:1], []*SecretRef{
@@ -66,6 +78,111 @@ func (w *walker) account(name string, k, n *yaml.Node) *Account {
 		w.errf(n, p, "missing required field \"platform\" (x)")
 	}
 	return a
+}
+
+// limits decodes an account's limits: a preset name, or a mapping of an
+// optional preset and explicit windows.
+func (w *walker) limits(a *Account, n *yaml.Node, p path) {
+	if n.Kind == yaml.ScalarNode {
+		a.Limits = w.preset(n, p)
+		return
+	}
+	if n.Kind != yaml.MappingNode {
+		w.errf(n, p, "must be a preset name or a mapping with preset and windows, got %s", describe(n))
+		return
+	}
+	w.mapping(n, p, limitsFields, func(key string, k, v *yaml.Node) {
+		switch key {
+		case "preset":
+			a.Limits = w.preset(v, p.child(key))
+		case "windows":
+			a.LimitWindows = w.limitWindows(v, p.child(key))
+		}
+	})
+}
+
+func (w *walker) preset(n *yaml.Node, p path) string {
+	s, ok := w.str(n, p)
+	if !ok {
+		return "current"
+	}
+	if !contains(limitPresets, s) {
+		w.errf(n, p, "unknown preset %s (known: %s)", quoteShort(s), strings.Join(limitPresets, ", "))
+	}
+	return s
+}
+
+// limitWindows decodes limits.windows; only complete, valid windows are
+// kept. Two windows of one endpoint, scope and period would leave it
+// unclear which limit holds, so the second is refused.
+func (w *walker) limitWindows(n *yaml.Node, p path) []LimitWindow {
+	items, ok := w.sequence(n, p)
+	if !ok {
+		return nil
+	}
+	var out []LimitWindow
+	var firsts []*yaml.Node // the item of each window in out
+	for i, it := range items {
+		ip := p.index(i)
+		lw := LimitWindow{Source: Pos{w.file, it.Line, it.Column}}
+		var set [4]bool
+		good := len(w.diags)
+		w.mapping(it, ip, windowFields, func(key string, k, v *yaml.Node) {
+			switch key {
+			case "endpoint":
+				set[0] = true
+				if s, ok := w.str(v, ip.child(key)); ok && !contains(limitEndpoints, s) {
+					if sug := suggest(s, limitEndpoints); sug != "" {
+						w.errf(v, ip.child(key), "unknown endpoint %s (did you mean %q?)", quoteShort(s), sug)
+					} else {
+						w.errf(v, ip.child(key), "unknown endpoint %s (known: %s)", quoteShort(s), strings.Join(limitEndpoints, ", "))
+					}
+				} else {
+					lw.Endpoint = s
+				}
+			case "scope":
+				set[1] = true
+				if s, ok := w.str(v, ip.child(key)); ok && s != "user" && s != "app" {
+					w.errf(v, ip.child(key), "must be user or app, got %s", quoteShort(s))
+				} else {
+					lw.Scope = s
+				}
+			case "limit":
+				set[2] = true
+				lw.Limit = w.integer(v, ip.child(key), 1, maxWindowLimit, 0)
+			case "per":
+				set[3] = true
+				switch d := w.duration(v, ip.child(key), -1); d {
+				case -1:
+				case 0:
+					w.errf(v, ip.child(key), "must be positive")
+				default:
+					lw.Per = d
+				}
+			}
+		})
+		if w.fatal || it.Kind != yaml.MappingNode {
+			continue
+		}
+		for j, f := range windowFields {
+			if !set[j] {
+				w.errf(it, ip, "missing required field %q", f)
+			}
+		}
+		if len(w.diags) != good {
+			continue
+		}
+		if j := slices.IndexFunc(out, func(o LimitWindow) bool {
+			return o.Endpoint == lw.Endpoint && o.Scope == lw.Scope && o.Per == lw.Per
+		}); j >= 0 {
+			w.errf(it, ip, "a second %s window per %s for %s (first at line %d)",
+				lw.Scope, formatDuration(lw.Per), lw.Endpoint, firsts[j].Line)
+			continue
+		}
+		out = append(out, lw)
+		firsts = append(firsts, it)
+	}
+	return out
 }
 
 // secrets decodes a mapping of secret references; fields[i] fills out[i].

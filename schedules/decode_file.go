@@ -10,8 +10,10 @@ var (
 	accountFields  = []string{"platform", "oauth2", "oauth1", "limits"}
 	oauth2Fields   = []string{"access_token", "refresh_token", "client_id", "client_secret"}
 	oauth1Fields   = []string{"consumer_key", "consumer_secret", "access_token", "access_token_secret"}
+	limitsFields   = []string{"preset", "windows"}
+	windowFields   = []string{"endpoint", "scope", "limit", "per"}
 	scheduleFields = []string{"id", "account", "cron", "rrule", "at", "timezone", "jitter", "catchup",
-		"enabled", "start", "end", "post", "metrics"}
+		"deadline", "max_attempts", "enabled", "start", "end", "post", "metrics"}
 	postFields  = []string{"text", "media", "thread"}
 	mediaFields = []string{"path", "alt"}
 )
@@ -28,7 +30,7 @@ type scheduleDraft struct {
 	p    path
 	item *yaml.Node
 	id, account, cron, rrule, at, timezone, jitter, catchup,
-	enabled, start, end, post, metrics *yaml.Node
+	deadline, maxAttempts, enabled, start, end, post, metrics *yaml.Node
 	postOK        bool // post is a mapping, so a missing text is worth reporting
 	text          *yaml.Node
 	media, thread *yaml.Node
@@ -100,6 +102,10 @@ func (w *walker) schedule(n *yaml.Node, i int) *scheduleDraft {
 			d.jitter = v
 		case "catchup":
 			d.catchup = v
+		case "deadline":
+			d.deadline = v
+		case "max_attempts":
+			d.maxAttempts = v
 		case "enabled":
 			d.enabled = v
 		case "start":

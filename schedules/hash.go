@@ -12,13 +12,13 @@ import (
 // digits of a SHA-256 over every field that affects what the schedule does,
 // each length-prefixed so that no two schedules encode alike. It covers the
 // id, account, timing (kind, expression, zone, window, jitter, catch-up),
-// enabled, the post's texts, its media (path relative to the loaded folder,
+// deadline, max attempts, enabled, the post's texts, its media (path relative to the loaded folder,
 // size, alt text) and the metrics stages. It leaves out where the schedule
 // is written (file, line), so moving it changes nothing. The leading
 // version tag changes whenever this encoding does.
 func scheduleHash(s *Schedule, media []mediaHash, buf []byte) (string, []byte) {
 	e := hashEncoder{buf[:0]}
-	e.str("herald.schedule.v1")
+	e.str("herald.schedule.v2")
 	e.str(s.ID)
 	e.str(s.Account)
 	e.int(int64(s.Kind))
@@ -28,6 +28,8 @@ func scheduleHash(s *Schedule, media []mediaHash, buf []byte) (string, []byte) {
 	e.civil(s.End)
 	e.int(int64(s.Jitter))
 	e.int(int64(s.Catchup))
+	e.int(int64(s.Deadline))
+	e.int(int64(s.MaxAttempts))
 	e.bool(s.Enabled)
 	e.str(s.Post.Text)
 	e.int(int64(len(s.Post.Thread)))

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -14,9 +15,11 @@ import (
 
 // Defaults and bounds of schedule fields.
 const (
-	defaultCatchup = 15 * time.Minute
-	maxThread      = 25 // posts after the first; X's composer allows 25 in all
-	maxMetrics     = 10
+	defaultCatchup     = 15 * time.Minute
+	defaultMaxAttempts = 5
+	maxMaxAttempts     = 100
+	maxThread          = 25 // posts after the first; X's composer allows 25 in all
+	maxMetrics         = 10
 )
 
 // defaultSampleFrom is the reference instant of the sample run when
@@ -35,8 +38,8 @@ type scheduleRefs struct {
 // Schedule is returned even when it has problems, so that cross-file checks
 // still see its id and account; Load returns no Config then anyway.
 func (w *walker) validate(d *scheduleDraft) (*Schedule, scheduleRefs) {
-	s := &Schedule{Enabled: true, Catchup: defaultCatchup, Timezone: "UTC", Location: time.UTC,
-		Source: Pos{w.file, d.item.Line, d.item.Column}}
+	s := &Schedule{Enabled: true, Catchup: defaultCatchup, MaxAttempts: defaultMaxAttempts,
+		Timezone: "UTC", Location: time.UTC, Source: Pos{w.file, d.item.Line, d.item.Column}}
 	var refs scheduleRefs
 	good := len(w.diags)
 	p := d.p
@@ -67,6 +70,10 @@ func (w *walker) validate(d *scheduleDraft) (*Schedule, scheduleRefs) {
 	}
 	s.Jitter = w.duration(d.jitter, p.child("jitter"), 0)
 	s.Catchup = w.duration(d.catchup, p.child("catchup"), defaultCatchup)
+	s.Deadline = w.deadline(d, s.Jitter)
+	if d.maxAttempts != nil {
+		s.MaxAttempts = w.integer(d.maxAttempts, p.child("max_attempts"), 1, maxMaxAttempts, defaultMaxAttempts)
+	}
 	if d.enabled != nil {
 		s.Enabled, _ = w.boolean(d.enabled, p.child("enabled"))
 	}
@@ -130,6 +137,42 @@ func (w *walker) duration(n *yaml.Node, p path, def time.Duration) time.Duration
 		return def
 	}
 	return d
+}
+
+// deadline reads the schedule's deadline: positive when given. A deadline
+// no longer than the jitter would let a fire expire before its first
+// attempt, so it is refused; one shorter than catchup is fine (see
+// FORMAT.md: the deadline then decides).
+func (w *walker) deadline(d *scheduleDraft, jitter time.Duration) time.Duration {
+	p := d.p.child("deadline")
+	v := w.duration(d.deadline, p, -1)
+	switch {
+	case v == -1:
+		return 0
+	case v == 0:
+		w.errf(d.deadline, p, "must be positive (leave it out for no deadline)")
+		return 0
+	case v <= jitter:
+		w.errf(d.deadline, p, "%s is not longer than jitter %s: a jittered fire could expire before its first attempt",
+			formatDuration(v), formatDuration(jitter))
+		return 0
+	}
+	return v
+}
+
+// integer reads an integer scalar in [lo, hi]; def when it is not one.
+func (w *walker) integer(n *yaml.Node, p path, lo, hi, def int) int {
+	want := fmt.Sprintf("an integer from %d to %d", lo, hi)
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
+		w.errf(n, p, "must be %s, got %s", want, describe(n))
+		return def
+	}
+	v, err := strconv.ParseInt(strings.ReplaceAll(n.Value, "_", ""), 0, 64)
+	if err != nil || v < int64(lo) || v > int64(hi) {
+		w.errf(n, p, "must be %s, got %s", want, cut(n.Value))
+		return def
+	}
+	return int(v)
 }
 
 func (w *walker) civil(n *yaml.Node, p path) spec.Civil {
