@@ -54,11 +54,17 @@ type report struct {
 	reset            time.Time
 }
 
-// reported are the windows X's headers describe.
-var reported = [...]struct {
+// reportedWindow is a window X's headers describe.
+type reportedWindow struct {
 	scope  Scope
 	period time.Duration
-}{{ScopeUser, Period15m}, {ScopeUser, Period24h}, {ScopeApp, Period24h}}
+}
+
+// reported returns the windows X's headers describe (a function, not a
+// package variable, so that nothing can change them).
+func reported() [3]reportedWindow {
+	return [...]reportedWindow{{ScopeUser, Period15m}, {ScopeUser, Period24h}, {ScopeApp, Period24h}}
+}
 
 var _ Limiter = (*Memory)(nil)
 
@@ -141,7 +147,7 @@ func (m *Memory) Reserve(ctx context.Context, subj Subject, endpoint string, win
 			keys = append(keys, k)
 		}
 	}
-	for _, rw := range reported {
+	for _, rw := range reported() {
 		id := subjectID(subj, rw.scope)
 		if id == "" {
 			continue
@@ -171,7 +177,7 @@ func (m *Memory) Reserve(ctx context.Context, subj Subject, endpoint string, win
 		}
 		l.add(now)
 	}
-	for _, rw := range reported {
+	for _, rw := range reported() {
 		id := subjectID(subj, rw.scope)
 		if id == "" {
 			continue
