@@ -1,0 +1,260 @@
+package fakex
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/herald-social/herald/clock"
+)
+
+// Options configures a fake X server. The zero value is usable.
+type Options struct {
+	// Clock drives token expiry, rate-limit windows, media processing and
+	// expiry, post times and ids. Default clock.Real().
+	Clock clock.Clock
+	// Logger receives one line per accepted post and per request (debug).
+	// Default: discard.
+	Logger *slog.Logger
+	// Limits overrides DefaultLimits per endpoint name ("POST /2/tweets");
+	// endpoints not named keep X's published limits. Limit{} lifts every
+	// limit of an endpoint.
+	Limits map[string]Limit
+	// MediaProcessing is how long GIF and video media stay in each
+	// processing state (pending, then in_progress) after finalize.
+	// Default 5s.
+	MediaProcessing time.Duration
+	// MediaTTL is how long a media id can be attached to a post after its
+	// upload began (X's expires_after_secs). Default 24h.
+	MediaTTL time.Duration
+}
+
+// Server is a fake X API v2 server; it is an http.Handler. All its methods
+// are safe for concurrent use.
+type Server struct {
+	clock      clock.Clock
+	logger     *slog.Logger
+	mux        *http.ServeMux
+	processing time.Duration
+	mediaTTL   time.Duration
+
+	mu       sync.Mutex
+	ids      idGen
+	users    map[string]*user        // by user id
+	access   map[string]*accessToken // by OAuth 2.0 access token
+	refresh  map[string]*refreshToken
+	oauth1   map[string]string // OAuth 1.0a token -> user id
+	posts    []*post           // in creation order
+	postByID map[string]*post
+	media    map[string]*media
+	limits   map[string]Limit
+	windows  map[windowKey]*window
+	faults   []*Fault
+	requests []Request
+}
+
+// Request is one request the fake answered (or dropped), as tests assert
+// on them: which endpoint, for whom, when, and the status sent.
+type Request struct {
+	Endpoint string    `json:"endpoint"` // e.g. "POST /2/tweets"
+	Method   string    `json:"method"`
+	Path     string    `json:"path"`
+	User     string    `json:"user,omitempty"` // user id; empty when authentication failed
+	App      string    `json:"app,omitempty"`  // client id or consumer key
+	At       time.Time `json:"at"`             // on the fake's clock
+	Status   int       `json:"status"`         // 0 when no answer was sent
+	Dropped  bool      `json:"dropped,omitempty"`
+	Fault    bool      `json:"fault,omitempty"` // an injected fault answered
+}
+
+// New returns a fake X server with no users.
+func New(o Options) *Server {
+	s := &Server{
+		clock:      o.Clock,
+		logger:     o.Logger,
+		processing: o.MediaProcessing,
+		mediaTTL:   o.MediaTTL,
+		users:      map[string]*user{},
+		access:     map[string]*accessToken{},
+		refresh:    map[string]*refreshToken{},
+		oauth1:     map[string]string{},
+		postByID:   map[string]*post{},
+		media:      map[string]*media{},
+		limits:     DefaultLimits(),
+		windows:    map[windowKey]*window{},
+	}
+	if s.clock == nil {
+		s.clock = clock.Real()
+	}
+	if s.logger == nil {
+		s.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if s.processing <= 0 {
+		s.processing = 5 * time.Second
+	}
+	if s.mediaTTL <= 0 {
+		s.mediaTTL = 24 * time.Hour
+	}
+	for ep, l := range o.Limits {
+		mustEndpoint(ep)
+		s.limits[ep] = l
+	}
+	s.routes()
+	return s
+}
+
+func (s *Server) routes() {
+	m := http.NewServeMux()
+	m.Handle("POST /2/tweets", s.api(EndpointCreatePost, s.createPost))
+	m.Handle("GET /2/tweets", s.api(EndpointLookupPosts, s.lookupPosts))
+	m.Handle("DELETE /2/tweets/{id}", s.api(EndpointDeletePost, s.deletePost))
+	m.Handle("GET /2/users/me", s.api(EndpointMe, s.me))
+	m.Handle("GET /2/users/{id}/tweets", s.api(EndpointUserPosts, s.userPosts))
+	m.Handle("POST /2/media/upload", s.api(EndpointMediaUpload, s.uploadOneShot))
+	m.Handle("GET /2/media/upload", s.api(EndpointMediaStatus, s.mediaStatus))
+	m.Handle("POST /2/media/upload/initialize", s.api(EndpointMediaInit, s.mediaInit))
+	m.Handle("POST /2/media/upload/{id}/append", s.api(EndpointMediaAppend, s.mediaAppend))
+	m.Handle("POST /2/media/upload/{id}/finalize", s.api(EndpointMediaFinalize, s.mediaFinalize))
+	m.Handle("POST /2/media/metadata", s.api(EndpointMediaMetadata, s.mediaMetadata))
+	m.Handle("POST /2/oauth2/token", s.oauth(EndpointToken, s.token))
+	m.Handle("POST /2/oauth2/revoke", s.oauth(EndpointRevoke, s.revoke))
+	m.HandleFunc("/2/", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusNotFound, map[string]any{"errors": []map[string]any{{"message": "Sorry, that page does not exist", "code": 34}}})
+	})
+	s.controlRoutes(m)
+	s.mux = m
+}
+
+// ServeHTTP answers as X's API does, plus the /_fake/ control plane and
+// the page at /.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// call is what the pipeline learnt of a request before its handler runs.
+type call struct {
+	user           *user // nil only on the OAuth endpoints, for an unknown token
+	app            string
+	now            time.Time
+	failProcessing bool // an injected fault asks finalize to fail processing
+}
+
+type apiHandler func(w http.ResponseWriter, r *http.Request, c *call)
+
+// api wraps an endpoint that needs a user's token: authenticate, count
+// against the rate limits, apply an injected fault, then answer.
+func (s *Server) api(endpoint string, h apiHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		now := s.clock.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		rec := Request{Endpoint: endpoint, Method: r.Method, Path: r.URL.Path, At: now}
+		defer func() { s.record(&rec, sw) }()
+		u, app, ok := s.authenticate(r, now)
+		if !ok {
+			writeProblem(sw, blank(http.StatusUnauthorized, "Unauthorized"))
+			return
+		}
+		rec.User, rec.App = u.ID, app
+		s.serve(sw, r, &call{user: u, app: app, now: now}, endpoint, h, &rec)
+	})
+}
+
+// oauth wraps the token endpoints: they authenticate the client in the
+// handler, but faults and (configured) limits apply as elsewhere, keyed by
+// the user whose token the form names.
+func (s *Server) oauth(endpoint string, h apiHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		now := s.clock.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		rec := Request{Endpoint: endpoint, Method: r.Method, Path: r.URL.Path, At: now}
+		defer func() { s.record(&rec, sw) }()
+		c := &call{now: now, app: r.PostFormValue("client_id")}
+		if u := s.tokenOwner(r.PostFormValue("refresh_token"), r.PostFormValue("token")); u != nil {
+			c.user, rec.User = u, u.ID
+		}
+		if id, _, ok := r.BasicAuth(); ok {
+			c.app = id
+		}
+		rec.App = c.app
+		s.serve(sw, r, c, endpoint, h, &rec)
+	})
+}
+
+func (s *Server) serve(w *statusWriter, r *http.Request, c *call, endpoint string, h apiHandler, rec *Request) {
+	userID := ""
+	if c.user != nil {
+		userID = c.user.ID
+	}
+	s.mu.Lock()
+	rc := s.admit(endpoint, userID, c.app, c.now)
+	var f *Fault
+	if rc.allowed {
+		f = s.takeFault(endpoint, c.user)
+	}
+	s.mu.Unlock()
+	if !rc.allowed {
+		rc.setHeaders(w.Header())
+		writeProblem(w, blank(http.StatusTooManyRequests, "Too Many Requests"))
+		return
+	}
+	if f != nil && f.Status == http.StatusTooManyRequests {
+		reset := f.Reset
+		if reset.IsZero() {
+			reset = c.now.Add(window15m)
+		}
+		limit := 0
+		if p := rc.primary(); p != nil {
+			limit = p.limit
+		}
+		rc.primaryOverride = &windowState{limit: limit, remaining: 0, reset: reset}
+	}
+	rc.setHeaders(w.Header())
+	if f != nil {
+		rec.Fault = true
+		if s.applyFault(w, r, *f, c, h, rec) {
+			return
+		}
+	}
+	h(w, r, c)
+}
+
+// record keeps a request for Requests; it runs even when the handler
+// panicked to drop the connection.
+func (s *Server) record(rec *Request, sw *statusWriter) {
+	rec.Status = sw.status
+	s.mu.Lock()
+	s.requests = append(s.requests, *rec)
+	s.mu.Unlock()
+	s.logger.Debug("fake x request", slog.String("endpoint", rec.Endpoint), slog.String("user", rec.User),
+		slog.Int("status", rec.Status), slog.Bool("dropped", rec.Dropped), slog.Bool("fault", rec.Fault))
+}
+
+// Requests returns every request answered so far, in arrival order.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.requests...)
+}
+
+// statusWriter remembers the status sent, for Requests.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection (to drop it).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
