@@ -3,6 +3,16 @@
 // transition. The job row is the single source of truth; actors carry job IDs
 // and reload what they need from here.
 //
+// Next to the jobs it keeps:
+//   - metrics tasks and snapshots: a post's metrics stages (1h, 24h, 7d
+//     after publishing) become tasks in the transaction of the job's success,
+//     are leased per account to one node at a time (ClaimMetricsTasks), and
+//     end as one snapshot per (job, post, stage), kept forever;
+//   - a small versioned key-value state (GetState, PutState) for what every
+//     node shares and must not overwrite blindly: OAuth refresh tokens,
+//     which X rotates on each refresh (stored encrypted by the caller), and
+//     cursors such as the dead-letter webhook's.
+//
 // This package holds only the contract: the [Store] interface, the domain
 // types, the transition table and the sentinel errors. Implementations live
 // in sub-packages (store/sqlite, the embedded default; store/postgres, for

@@ -74,9 +74,14 @@ func (e *TransitionError) Error() string {
 
 func (e *TransitionError) Unwrap() error { return e.Err }
 
-// LeaseError reports a lease operation (renew, record posts) by a node that
-// no longer holds the lease. It matches ErrConflict or ErrNotFound.
+// LeaseError reports a lease operation (renew, record posts, complete or
+// defer a metrics task) by a node that no longer holds the lease. It matches
+// ErrConflict or ErrNotFound.
 type LeaseError struct {
+	// TaskID is set, and JobID, Attempt and Actual are not, for the lease
+	// of a metrics task; ActualNode is then the task's lease owner, empty
+	// when it is not leased.
+	TaskID  int64
 	JobID   int64
 	Node    string
 	Attempt int
@@ -89,6 +94,15 @@ type LeaseError struct {
 }
 
 func (e *LeaseError) Error() string {
+	if e.TaskID != 0 {
+		switch {
+		case errors.Is(e.Err, ErrNotFound):
+			return fmt.Sprintf("metrics task %d: lease of node %q: %v", e.TaskID, e.Node, e.Err)
+		case e.ActualNode == "":
+			return fmt.Sprintf("metrics task %d: lease of node %q lost: task is not leased: %v", e.TaskID, e.Node, e.Err)
+		}
+		return fmt.Sprintf("metrics task %d: lease of node %q lost: node %q holds it: %v", e.TaskID, e.Node, e.ActualNode, e.Err)
+	}
 	if errors.Is(e.Err, ErrNotFound) {
 		return fmt.Sprintf("job %d: lease of node %q attempt %d: %v", e.JobID, e.Node, e.Attempt, e.Err)
 	}

@@ -21,7 +21,15 @@ type Job struct {
 	Status Status
 	// Attempt counts claims over the job's whole life (an operator's retry
 	// does not reset it), so (Node, Attempt) names one lease unambiguously.
+	// It is not the retry budget: a claim that ends in a rate-limit wait is
+	// an attempt but not a failure.
 	Attempt int
+	// Failures counts the failed attempts (transitions made with
+	// TransitionParams.Failed) since the job was created or since an
+	// operator's last retry (dead -> planned resets it), so the publisher's
+	// retry budget survives restarts and takeovers and an operator's retry
+	// gets a fresh budget.
+	Failures int
 	// Run is the 1-based number of this fire within its schedule, in creation
 	// order; missed fires take a number too.
 	Run int64

@@ -88,6 +88,16 @@ type TransitionParams struct {
 	LastError string
 	// DeadReason is stored on -> dead.
 	DeadReason string
+	// Failed counts this transition as a failed attempt: Job.Failures is
+	// incremented in the same update, only if the transition applies. A
+	// rate-limit wait (running -> retrying without Failed) costs no budget.
+	// Not allowed on dead -> planned, which resets Failures to 0.
+	Failed bool
+	// MetricsTasks are created, in the same transaction, when the transition
+	// applies (and only then), so a published post's metrics stages are
+	// durable the moment its success is. Only on -> succeeded. A task already
+	// recorded for the same (job, post, stage) is not created twice.
+	MetricsTasks []NewMetricsTask
 }
 
 // LeaseRef names one lease: a job and the attempt its owner is running.

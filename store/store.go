@@ -1,6 +1,9 @@
 package store
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Store is Herald's durable state. Implementations are safe for concurrent
 // use by many goroutines and, for Postgres, many nodes.
@@ -68,6 +71,55 @@ type Store interface {
 	// LatestFires returns, in one query, the latest recorded fire of each
 	// schedule named; schedules with no job are absent from the map.
 	LatestFires(ctx context.Context, scheduleIDs []string) (map[string]Fire, error)
+
+	// ClaimMetricsTasks leases to params.Node the due tasks of
+	// params.Account (DueAt not after Now) that are not leased or whose
+	// lease ran out (LeaseUntil not after Now), earliest DueAt first (ties
+	// by ID), at most Limit. Concurrent claimers, on any node, never get the
+	// same task, so a post's stage is fetched once; a node that dies holding
+	// tasks only delays them until the lease runs out.
+	ClaimMetricsTasks(ctx context.Context, params ClaimMetricsTasksParams) ([]MetricsTask, error)
+
+	// NextMetricsDue returns the earliest instant at which a task of
+	// account becomes claimable (the later of its DueAt and LeaseUntil),
+	// false when the account has no task: what a metrics actor sets its
+	// timer to instead of polling.
+	NextMetricsDue(ctx context.Context, account string) (time.Time, bool, error)
+
+	// MetricsAccounts lists, sorted, the accounts with pending metrics
+	// tasks, so a restarted node wakes their metrics actors even when no
+	// schedule of the account publishes again.
+	MetricsAccounts(ctx context.Context) ([]string, error)
+
+	// CompleteMetricsTasks records each snapshot and deletes its task, in
+	// one transaction, for the tasks params.Node holds the lease of. The
+	// result has one entry per snapshot: nil, a *LeaseError (ErrConflict:
+	// another node holds the task, or it was deferred; ErrNotFound: already
+	// completed), or an error wrapping ErrInvalid; a failed item changes
+	// nothing. A snapshot already recorded for the same (job, post, stage)
+	// is kept and the new one ignored, not an error: the stage is done. A
+	// lease that ran out is still the caller's until another node claims
+	// the task: a late capture is as good as a punctual one.
+	CompleteMetricsTasks(ctx context.Context, params CompleteMetricsTasksParams) ([]error, error)
+
+	// DeferMetricsTasks gives back leased tasks (rate limited, a transient
+	// error) to be claimed again from params.DueAt, counting a try and
+	// storing the error. Per-task results as CompleteMetricsTasks.
+	DeferMetricsTasks(ctx context.Context, params DeferMetricsTasksParams) ([]error, error)
+
+	// PostMetrics returns all snapshots of a job, ordered by post (in the
+	// order of the job's PostIDs, then other posts by ID) and stage; empty
+	// for an unknown job.
+	PostMetrics(ctx context.Context, jobID int64) ([]MetricsSnapshot, error)
+
+	// GetState reads one entry of the key-value state, or ErrNotFound.
+	GetState(ctx context.Context, key string) (State, error)
+
+	// PutState writes one entry if its version is still params.Version (0:
+	// the entry must not exist) and returns the new version; otherwise
+	// nothing changes and the error wraps ErrConflict. Values are opaque:
+	// callers encrypt secrets (OAuth refresh tokens) before they get here.
+	PutState(ctx context.Context, params PutStateParams) (int64, error)
 
 	// Migrate applies the embedded migrations the database lacks, in one
 	// transaction; safe to call concurrently (from several nodes) and again.

@@ -102,7 +102,7 @@ var createSQL = `WITH input AS (
 	SELECT event_id, job_id, $8, '', status, $9, 0, detail FROM ided
 )
 SELECT true, event_id, job_id, schedule_id, planned_at, due_at, status, 0, run, trigger_kind,
-	correlation_id, '', NULL::bigint, '{}'::text[], '', '', $8::bigint, $8::bigint
+	correlation_id, '', NULL::bigint, '{}'::text[], '', '', $8::bigint, $8::bigint, 0
 FROM ided
 UNION ALL
 SELECT false, 0, ` + jobColumns("j.") + ` FROM jobs j

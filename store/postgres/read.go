@@ -13,7 +13,7 @@ import (
 )
 
 var jobColumnNames = []string{"id", "schedule_id", "planned_at", "due_at", "status", "attempt", "run", "trigger_kind",
-	"correlation_id", "node", "lease_until", "post_ids", "last_error", "dead_reason", "created_at", "updated_at"}
+	"correlation_id", "node", "lease_until", "post_ids", "last_error", "dead_reason", "created_at", "updated_at", "failures"}
 
 // jobColumns lists the job columns, each prefixed (for example "j.").
 func jobColumns(prefix string) string {
@@ -31,7 +31,7 @@ func jobDest(j *store.Job) ([]any, func()) {
 		status, trigger                string
 	)
 	dest := []any{&j.ID, &j.ScheduleID, &planned, &due, &status, &j.Attempt, &j.Run, &trigger,
-		&j.CorrelationID, &j.Node, &lease, &j.PostIDs, &j.LastError, &j.DeadReason, &created, &updated}
+		&j.CorrelationID, &j.Node, &lease, &j.PostIDs, &j.LastError, &j.DeadReason, &created, &updated, &j.Failures}
 	return dest, func() {
 		j.PlannedAt, j.DueAt = storeutil.Time(planned), storeutil.Time(due)
 		j.CreatedAt, j.UpdatedAt = storeutil.Time(created), storeutil.Time(updated)

@@ -22,9 +22,9 @@ import (
 var transitionSQL = `WITH p AS (
 	SELECT u.*, nextval('job_events_id_seq') AS event_id
 	FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[],
-		$7::text[], $8::text[], $9::bigint[], $10::text[], $11::text[], $12::text[])
+		$7::text[], $8::text[], $9::bigint[], $10::text[], $11::text[], $12::text[], $13::bool[])
 		WITH ORDINALITY AS u(id, from_status, to_status, lease_node, attempt, due_at, last_error, dead_reason, now, posts,
-			actor, detail, ord)
+			actor, detail, failed, ord)
 	ORDER BY u.ord
 ), upd AS (
 	UPDATE jobs j SET
@@ -33,6 +33,7 @@ var transitionSQL = `WITH p AS (
 		lease_until = NULL,
 		last_error  = CASE WHEN p.last_error <> '' THEN p.last_error ELSE j.last_error END,
 		dead_reason = CASE p.to_status WHEN 'dead' THEN p.dead_reason WHEN 'planned' THEN '' ELSE j.dead_reason END,
+		failures    = CASE WHEN p.to_status = 'planned' THEN 0 WHEN p.failed THEN j.failures + 1 ELSE j.failures END,
 		post_ids    = CASE WHEN p.posts = '' THEN j.post_ids ELSE j.post_ids || ARRAY(
 			SELECT e FROM jsonb_array_elements_text(p.posts::jsonb) WITH ORDINALITY AS x(e, n) ORDER BY n) END,
 		updated_at  = p.now
@@ -66,7 +67,7 @@ func (s *Store) Transition(ctx context.Context, params ...store.TransitionParams
 				return err
 			}
 		}
-		return nil
+		return insertMetricsTasks(ctx, tx, checked, results)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("postgres: transition: %w", err)
@@ -81,13 +82,14 @@ func (s *Store) transitionSegment(ctx context.Context, tx pgx.Tx, checked []stor
 		froms, tos, nodes, errs, reasons, posts = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		actors, details                         = make([]string, n), make([]string, n)
 		attempts                                = make([]int32, n)
+		failed                                  = make([]bool, n)
 		index                                   = make(map[int64]int, n)
 	)
 	for k, i := range seg {
 		t := checked[i]
 		index[t.JobID] = i
 		ids[k], froms[k], tos[k], attempts[k], dues[k], nows[k] = t.JobID, string(t.From), string(t.To), int32(t.Attempt), t.DueN, t.NowN
-		errs[k], reasons[k], actors[k], details[k] = t.LastError, t.DeadReason, t.Node, t.Detail
+		errs[k], reasons[k], actors[k], details[k], failed[k] = t.LastError, t.DeadReason, t.Node, t.Detail, t.Failed
 		if t.CheckLease {
 			nodes[k] = t.Node
 		}
@@ -99,7 +101,7 @@ func (s *Store) transitionSegment(ctx context.Context, tx pgx.Tx, checked []stor
 			posts[k] = string(b)
 		}
 	}
-	rows, err := tx.Query(ctx, transitionSQL, ids, froms, tos, nodes, attempts, dues, errs, reasons, nows, posts, actors, details)
+	rows, err := tx.Query(ctx, transitionSQL, ids, froms, tos, nodes, attempts, dues, errs, reasons, nows, posts, actors, details, failed)
 	done := make(map[int64]store.Change, n)
 	_, err = collect(rows, err, func(r pgx.Row) (struct{}, error) {
 		var ch store.Change
@@ -136,6 +138,38 @@ func (s *Store) transitionSegment(ctx context.Context, tx pgx.Tx, checked []stor
 	for _, id := range missed {
 		a, found := actual[id]
 		results[index[id]].Err = storeutil.Conflict(checked[index[id]], found, a.status, a.node, a.attempt)
+	}
+	return nil
+}
+
+// insertMetricsTasks creates, in one statement, the metrics tasks of the
+// transitions that applied. A task already recorded for the same (job, post,
+// stage) is kept.
+func insertMetricsTasks(ctx context.Context, tx pgx.Tx, checked []storeutil.Transition, results []store.TransitionResult) error {
+	var (
+		jobIDs, stages, dues, created []int64
+		schedules, accounts, posts    []string
+	)
+	for i, t := range checked {
+		if results[i].Err != nil {
+			continue
+		}
+		for _, nt := range t.Tasks {
+			jobIDs, stages, dues, created = append(jobIDs, t.JobID), append(stages, int64(nt.Stage)), append(dues, nt.DueN), append(created, t.NowN)
+			schedules, accounts, posts = append(schedules, results[i].Job.ScheduleID), append(accounts, nt.Account), append(posts, nt.PostID)
+		}
+	}
+	if len(jobIDs) == 0 {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO metrics_tasks (job_id, schedule_id, account, post_id, stage, due_at, created_at)
+		SELECT job_id, schedule_id, account, post_id, stage, due_at, created_at
+		FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[])
+			WITH ORDINALITY AS t(job_id, schedule_id, account, post_id, stage, due_at, created_at, ord)
+		ORDER BY ord
+		ON CONFLICT (job_id, post_id, stage) DO NOTHING`, jobIDs, schedules, accounts, posts, stages, dues, created)
+	if err != nil {
+		return fmt.Errorf("create metrics tasks: %w", interpretError(err))
 	}
 	return nil
 }

@@ -12,7 +12,7 @@ import (
 )
 
 const jobColumns = `id, schedule_id, planned_at, due_at, status, attempt, run, trigger_kind,
-	correlation_id, node, lease_until, post_ids, last_error, dead_reason, created_at, updated_at`
+	correlation_id, node, lease_until, post_ids, last_error, dead_reason, created_at, updated_at, failures`
 
 const eventColumns = `id, job_id, at, from_status, to_status, node, attempt, detail`
 
@@ -26,7 +26,7 @@ func scanJob(row scanner) (store.Job, error) {
 		status, trigger, postIDs       string
 	)
 	err := row.Scan(&j.ID, &j.ScheduleID, &planned, &due, &status, &j.Attempt, &j.Run, &trigger,
-		&j.CorrelationID, &j.Node, &lease, &postIDs, &j.LastError, &j.DeadReason, &created, &updated)
+		&j.CorrelationID, &j.Node, &lease, &postIDs, &j.LastError, &j.DeadReason, &created, &updated, &j.Failures)
 	if err != nil {
 		return j, interpretError(err)
 	}

@@ -21,9 +21,15 @@ const transitionSQL = `UPDATE jobs SET
 	lease_until = NULL,
 	last_error  = CASE WHEN ?3 <> '' THEN ?3 ELSE last_error END,
 	dead_reason = CASE ?1 WHEN 'dead' THEN ?4 WHEN 'planned' THEN '' ELSE dead_reason END,
+	failures    = CASE WHEN ?1 = 'planned' THEN 0 WHEN ?10 THEN failures + 1 ELSE failures END,
 	updated_at  = ?5
 WHERE id = ?6 AND status = ?7 AND (?8 = 0 OR attempt = ?8) AND (?9 = '' OR node = ?9)
 RETURNING ` + jobColumns
+
+// insertTaskSQL creates a metrics task; one already recorded for the same
+// (job, post, stage) is kept.
+const insertTaskSQL = `INSERT INTO metrics_tasks (job_id, schedule_id, account, post_id, stage, due_at, created_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id, post_id, stage) DO NOTHING`
 
 // Transition applies the batch in one transaction, item by item.
 func (s *Store) Transition(ctx context.Context, params ...store.TransitionParams) ([]store.TransitionResult, error) {
@@ -49,6 +55,12 @@ func (s *Store) Transition(ctx context.Context, params ...store.TransitionParams
 			return interpretError(err)
 		}
 		defer event.Close()
+		var tasks *sql.Stmt // prepared on first use: most batches create none
+		defer func() {
+			if tasks != nil {
+				tasks.Close()
+			}
+		}()
 		for i, t := range checked {
 			if results[i].Err != nil {
 				continue
@@ -58,7 +70,7 @@ func (s *Store) Transition(ctx context.Context, params ...store.TransitionParams
 				node = t.Node
 			}
 			job, err := scanJob(update.QueryRowContext(ctx, string(t.To), t.DueN, t.LastError, t.DeadReason, t.NowN,
-				t.JobID, string(t.From), t.Attempt, node))
+				t.JobID, string(t.From), t.Attempt, node, t.Failed))
 			if errors.Is(err, store.ErrNotFound) { // the condition did not hold
 				if results[i].Err, err = conflict(ctx, tx, t); err != nil {
 					return err
@@ -77,6 +89,16 @@ func (s *Store) Transition(ctx context.Context, params ...store.TransitionParams
 				Node: t.Node, Attempt: job.Attempt, Detail: t.Detail})
 			if err != nil {
 				return err
+			}
+			if len(t.Tasks) > 0 && tasks == nil {
+				if tasks, err = tx.PrepareContext(ctx, insertTaskSQL); err != nil {
+					return interpretError(err)
+				}
+			}
+			for _, nt := range t.Tasks {
+				if _, err := tasks.ExecContext(ctx, job.ID, job.ScheduleID, nt.Account, nt.PostID, int64(nt.Stage), nt.DueN, t.NowN); err != nil {
+					return fmt.Errorf("job %d: create metrics task: %w", job.ID, interpretError(err))
+				}
 			}
 			results[i].Change = store.Change{Job: job, Event: ev}
 		}

@@ -145,6 +145,8 @@ type Transition struct {
 	DueN int64
 	// CheckLease: the update must match Node and Attempt (out of running).
 	CheckLease bool
+	// Tasks are the metrics tasks to create if the transition applies.
+	Tasks []NewMetricsTask
 }
 
 // CheckTransition validates one transition without touching the database.
@@ -178,6 +180,15 @@ func CheckTransition(p store.TransitionParams) (t Transition, err error) {
 			return bad("Node and Attempt are required out of running")
 		}
 		t.CheckLease = true
+	}
+	if p.Failed && p.To == store.StatusPlanned {
+		return bad("Failed on an operator's retry, which resets Failures")
+	}
+	if len(p.MetricsTasks) > 0 && p.To != store.StatusSucceeded {
+		return bad("metrics tasks are created only on -> succeeded")
+	}
+	if t.Tasks, err = checkMetricsTasks(p.MetricsTasks); err != nil {
+		return bad("%v", err)
 	}
 	switch p.To {
 	case store.StatusRetrying:
