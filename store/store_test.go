@@ -74,6 +74,15 @@ func TestErrors(t *testing.T) {
 		{&store.LeaseError{JobID: 4, Node: "a", Attempt: 1, Actual: store.StatusUnknown, ActualNode: "a", ActualAttempt: 1, Err: store.ErrConflict},
 			store.ErrConflict, store.ErrNotFound,
 			`job 4: lease of node "a" attempt 1 lost: job is unknown, node "a" attempt 1: store: conflict`},
+		{&store.LeaseError{TaskID: 9, Node: "a", ActualNode: "b", Err: store.ErrConflict},
+			store.ErrConflict, store.ErrNotFound,
+			`metrics task 9: lease of node "a" lost: node "b" holds it: store: conflict`},
+		{&store.LeaseError{TaskID: 9, Node: "a", Err: store.ErrConflict},
+			store.ErrConflict, store.ErrNotFound,
+			`metrics task 9: lease of node "a" lost: task is not leased: store: conflict`},
+		{&store.LeaseError{TaskID: 9, Node: "a", Err: store.ErrNotFound},
+			store.ErrNotFound, store.ErrConflict,
+			`metrics task 9: lease of node "a": store: not found`},
 	}
 	for _, c := range cases {
 		if !errors.Is(c.err, c.is) || errors.Is(c.err, c.isNot) {

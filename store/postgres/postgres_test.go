@@ -3,7 +3,10 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"os"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/herald-social/herald/store"
 	"github.com/herald-social/herald/store/postgres"
@@ -72,4 +75,42 @@ func TestUnmigrated(t *testing.T) {
 	if !errors.Is(err, store.ErrSchemaTooOld) {
 		t.Fatalf("open unmigrated: %v, want ErrSchemaTooOld", err)
 	}
+}
+
+// TestUpgradeFromSchema1 migrates a schema as Herald's first migration left
+// it, with a job in flight.
+func TestUpgradeFromSchema1(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	cfg := pgtest.Config(t)
+	v1, err := os.ReadFile("migrations/0001_init.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg.ConnConfig.Copy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+		string(v1),
+		`INSERT INTO schema_migrations (version, name) VALUES (1, 'init')`,
+		`INSERT INTO jobs (schedule_id, planned_at, due_at, status, attempt, run, trigger_kind, created_at, updated_at)
+			VALUES ('s', 1, 1, 'retrying', 2, 1, 'scheduled', 1, 1)`,
+	} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatalf("set up schema 1: %v", err)
+		}
+	}
+	conn.Close(ctx)
+
+	if _, err := postgres.OpenConfig(ctx, cfg.Copy(), postgres.Options{}); !errors.Is(err, store.ErrSchemaTooOld) {
+		t.Fatalf("open schema 1 without migrating: %v, want ErrSchemaTooOld", err)
+	}
+	s, err := postgres.OpenConfig(ctx, cfg.Copy(), postgres.Options{Migrate: true})
+	if err != nil {
+		t.Fatalf("migrate schema 1: %v", err)
+	}
+	defer s.Close()
+	storetest.CheckUpgraded(t, s)
 }

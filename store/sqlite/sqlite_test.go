@@ -2,7 +2,9 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -92,4 +94,43 @@ func TestUnmigrated(t *testing.T) {
 	if !errors.Is(err, store.ErrSchemaTooOld) || !strings.Contains(err.Error(), "run herald migrate") {
 		t.Fatalf("open unmigrated: %v, want ErrSchemaTooOld", err)
 	}
+}
+
+// TestUpgradeFromSchema1 migrates a database as Herald's first schema left
+// it, with a job in flight: the job keeps its attempts, starts with no
+// failures, and the new tables work.
+func TestUpgradeFromSchema1(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "herald.db")
+	v1, err := os.ReadFile("migrations/0001_init.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT '')`,
+		string(v1),
+		`INSERT INTO schema_migrations (version, name) VALUES (1, 'init')`,
+		`INSERT INTO jobs (schedule_id, planned_at, due_at, status, attempt, run, trigger_kind, created_at, updated_at)
+			VALUES ('s', 1, 1, 'retrying', 2, 1, 'scheduled', 1, 1)`,
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("set up schema 1: %v", err)
+		}
+	}
+	db.Close()
+
+	if _, err := sqlite.Open(ctx, path, sqlite.Options{}); !errors.Is(err, store.ErrSchemaTooOld) {
+		t.Fatalf("open schema 1 without migrating: %v, want ErrSchemaTooOld", err)
+	}
+	s, err := sqlite.Open(ctx, path, sqlite.Options{Migrate: true})
+	if err != nil {
+		t.Fatalf("migrate schema 1: %v", err)
+	}
+	defer s.Close()
+	storetest.CheckUpgraded(t, s)
 }

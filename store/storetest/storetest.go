@@ -49,6 +49,11 @@ func Run(t *testing.T, h Harness) {
 		{"LatestFires", testLatestFires},
 		{"Times", testTimes},
 		{"Migrations", testMigrations},
+		{"Failures", testFailures},
+		{"MetricsTasks", testMetricsTasks},
+		{"MetricsClaim", testMetricsClaim},
+		{"MetricsComplete", testMetricsComplete},
+		{"State", testState},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
@@ -198,9 +203,9 @@ func checkErr(t testing.TB, err, want error) {
 // sameJob compares jobs field by field, times by instant.
 func sameJob(a, b store.Job) error {
 	norm := func(j store.Job) string {
-		return fmt.Sprintf("%d %s %d %d %s %d %d %s %s %s %d %q %q %q %d %d", j.ID, j.ScheduleID, j.PlannedAt.UnixNano(),
+		return fmt.Sprintf("%d %s %d %d %s %d %d %s %s %s %d %q %q %q %d %d %d", j.ID, j.ScheduleID, j.PlannedAt.UnixNano(),
 			j.DueAt.UnixNano(), j.Status, j.Attempt, j.Run, j.Trigger, j.CorrelationID, j.Node, unixOrZero(j.LeaseUntil),
-			j.PostIDs, j.LastError, j.DeadReason, j.CreatedAt.UnixNano(), j.UpdatedAt.UnixNano())
+			j.PostIDs, j.LastError, j.DeadReason, j.CreatedAt.UnixNano(), j.UpdatedAt.UnixNano(), j.Failures)
 	}
 	if norm(a) != norm(b) {
 		return fmt.Errorf("jobs differ:\n %s\n %s", norm(a), norm(b))

@@ -3,6 +3,8 @@ package storeutil
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -95,5 +97,55 @@ func TestNanos(t *testing.T) {
 		if c.ok && (!Time(n).Equal(c.t) || Time(n).Location() != time.UTC) {
 			t.Errorf("Time(Nanos(%v)) = %v", c.t, Time(n))
 		}
+	}
+}
+
+func TestSortSnapshots(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		posts []string
+		in    string // post/stage-hours, space separated
+		want  string
+	}{
+		{nil, "b/2 a/1 b/1", "[a/1 b/1 b/2]"},
+		{[]string{"z", "a"}, "a/24 m/1 z/24 a/1 z/1 b/1", "[z/1 z/24 a/1 a/24 b/1 m/1]"},
+		{[]string{"z", "a", "z"}, "z/2 a/1 z/1", "[z/1 z/2 a/1]"},
+	}
+	for _, c := range cases {
+		var snaps []store.MetricsSnapshot
+		for _, f := range strings.Fields(c.in) {
+			post, hours, _ := strings.Cut(f, "/")
+			h, _ := strconv.Atoi(hours)
+			snaps = append(snaps, store.MetricsSnapshot{PostID: post, Stage: time.Duration(h) * time.Hour})
+		}
+		SortSnapshots(snaps, c.posts)
+		var got []string
+		for _, s := range snaps {
+			got = append(got, fmt.Sprintf("%s/%d", s.PostID, int(s.Stage.Hours())))
+		}
+		if fmt.Sprint(got) != c.want {
+			t.Errorf("SortSnapshots(%s, posts %q) = %v, want %s", c.in, c.posts, got, c.want)
+		}
+	}
+}
+
+func TestCounts(t *testing.T) {
+	t.Parallel()
+	for _, m := range []map[string]int64{nil, {}, {"a": 1, "b": -1 << 62}} {
+		enc, err := EncodeCounts(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (enc == nil) != (m == nil) {
+			t.Errorf("EncodeCounts(%v) = %v: nil-ness lost", m, enc)
+		}
+		dec, err := DecodeCounts(enc)
+		if err != nil || (dec == nil) != (m == nil) || fmt.Sprint(dec) != fmt.Sprint(m) {
+			t.Errorf("round trip of %v = %v, %v", m, dec, err)
+		}
+	}
+	bad := "[1]"
+	if _, err := DecodeCounts(&bad); err == nil {
+		t.Error("DecodeCounts of an array: no error")
 	}
 }
