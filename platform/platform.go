@@ -26,6 +26,11 @@ type Post struct {
 	// by earlier attempts, in order: publishing resumes after the last one,
 	// replying to it.
 	Published []string
+	// Attempt is the job's claim count, 1 on the first attempt. On a later
+	// attempt an earlier one may have landed whatever its recorded outcome
+	// (a 5xx can follow a stored post), so a platform that rejects
+	// duplicate content treats that answer as "already published".
+	Attempt int
 }
 
 // Media is a file attached to a post.
@@ -59,4 +64,69 @@ var (
 	// ErrAmbiguous: the request may have reached the platform; reconcile
 	// with Find before any retry.
 	ErrAmbiguous = errors.New("ambiguous platform outcome")
+	// ErrReauth: the account's credentials were refused even after a
+	// refresh; nothing will publish for it until an operator re-authorizes
+	// it. The job is dead (reason "reauth").
+	ErrReauth = errors.New("platform credentials refused")
+	// ErrDeferred: nothing was sent because the account's known rate-limit
+	// budget forbids it now. The job waits until the error's RetryAt and
+	// the wait costs no attempt (a DeferredError carries the instant).
+	ErrDeferred = errors.New("deferred by rate limit")
 )
+
+// DeferredError says that a request was not sent because a rate-limit
+// window forbids it until Until. It matches ErrDeferred.
+type DeferredError struct {
+	Until  time.Time
+	Reason string // which window, for the job's event
+}
+
+func (e *DeferredError) Error() string {
+	return "deferred until " + e.Until.UTC().Format(time.RFC3339) + ": " + e.Reason
+}
+
+// Is makes errors.Is(err, ErrDeferred) true.
+func (e *DeferredError) Is(target error) bool { return target == ErrDeferred }
+
+// RetryAt returns the earliest instant a failed request may be retried,
+// when the platform said (a 429's reset), else false. Transient failures
+// without it back off exponentially.
+func RetryAt(err error) (time.Time, bool) {
+	var r interface{ RetryAt() time.Time }
+	if errors.As(err, &r) {
+		if t := r.RetryAt(); !t.IsZero() {
+			return t, true
+		}
+	}
+	var d *DeferredError
+	if errors.As(err, &d) {
+		return d.Until, true
+	}
+	return time.Time{}, false
+}
+
+// Metrics is one post's figures at one moment.
+type Metrics struct {
+	PostID                                                  string
+	Likes, Reposts, Replies, Quotes, Bookmarks, Impressions int64
+	// NonPublic and Organic are nil when the platform would not give them
+	// (another author's token, a post older than the platform keeps them).
+	NonPublic, Organic map[string]int64
+	// Missing is set when the platform no longer has the post (deleted);
+	// Detail says what it answered.
+	Missing bool
+	Detail  string
+}
+
+// MetricsReader reads posts' metrics. A Platform that can implements it;
+// the metrics actors use it in batches of up to MaxMetricsBatch posts.
+type MetricsReader interface {
+	// PostMetrics returns the metrics of postIDs (all of one account), in
+	// any order, one entry per post. Errors are classified like Publish's;
+	// a DeferredError means the lookup's rate limit forbids it until then.
+	PostMetrics(ctx context.Context, account string, postIDs []string) ([]Metrics, error)
+}
+
+// MaxMetricsBatch is the most post ids one metrics lookup may carry (X's
+// limit for GET /2/tweets).
+const MaxMetricsBatch = 100

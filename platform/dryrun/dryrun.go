@@ -53,3 +53,14 @@ func (p *Platform) Publish(ctx context.Context, post platform.Post, progress fun
 // Find reports nothing: a dry-run post never reaches a platform, so an
 // ambiguous dry-run publish is simply published again.
 func (p *Platform) Find(context.Context, platform.Post) ([]string, error) { return nil, nil }
+
+// PostMetrics answers zeros for every post, so that metrics stages run
+// end to end in a dry run (the dashboard shows the snapshots) without a
+// platform.
+func (p *Platform) PostMetrics(_ context.Context, _ string, postIDs []string) ([]platform.Metrics, error) {
+	out := make([]platform.Metrics, len(postIDs))
+	for i, id := range postIDs {
+		out[i] = platform.Metrics{PostID: id, Detail: "dry-run: no figures"}
+	}
+	return out, nil
+}
