@@ -71,7 +71,10 @@ func benchPublisher(b *testing.B, kind string) func() error {
 		if err != nil {
 			b.Fatal(err)
 		}
-		return func() error { _, err := client.CreatePost(context.Background(), xapi.NewPost{Text: text()}); return err }
+		return func() error {
+			_, err := client.CreatePost(context.Background(), xapi.NewPost{Text: text()})
+			return err
+		}
 	}
 	st, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "b.db"), sqlite.Options{Migrate: true})
 	if err != nil {
