@@ -2,7 +2,9 @@ package actors
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"time"
 
 	"github.com/herald-social/herald/platform"
 	"github.com/herald-social/herald/schedules"
@@ -77,19 +79,36 @@ func (d *dispatcher) reconcileUnknown(ctx context.Context) {
 	cfg := rt.currentConfig()
 	for _, job := range page.Jobs {
 		tp := store.TransitionParams{JobID: job.ID, From: store.StatusUnknown, Node: rt.opts.Node, Attempt: job.Attempt, Now: rt.opts.Clock.Now()}
-		ids, err := d.find(ctx, cfg.Schedule(job.ScheduleID), job)
+		s := cfg.Schedule(job.ScheduleID)
+		ids, err := d.find(ctx, s, job)
+		deadline, hasDeadline := time.Time{}, false
+		if s != nil {
+			deadline, hasDeadline = jobDeadline(s, job)
+		}
 		switch {
+		case errors.Is(err, platform.ErrPermanent) || errors.Is(err, platform.ErrReauth):
+			// Herald cannot tell whether the post exists, and never
+			// publishes twice: an operator decides (retry or cancel).
+			tp.To, tp.DeadReason = store.StatusDead, reasonUnreconciled
+			tp.Detail = reasonUnreconciled + ": cannot read the account's posts to reconcile: " + err.Error()
+			tp.LastError = err.Error()
 		case err != nil:
 			rt.logger.Warn("dispatcher: reconciliation failed; will try again", slog.Int64("job_id", job.ID), slog.String("error", err.Error()))
 			continue
 		case len(ids) > 0:
 			tp.To, tp.AppendPostIDs, tp.Detail = store.StatusSucceeded, ids, "reconciled: post found on the platform"
+			tp.MetricsTasks = metricsTasks(s, append(append([]string(nil), job.PostIDs...), ids...), tp.Now)
+		case hasDeadline && tp.Now.After(deadline):
+			tp.To, tp.DeadReason = store.StatusDead, reasonExpired
+			tp.Detail = "reconciled: post not found, and the deadline " + deadline.UTC().Format(time.RFC3339) + " has passed"
+			tp.LastError = tp.Detail
 		default:
 			tp.To, tp.RetryAt, tp.Detail = store.StatusRetrying, tp.Now, "reconciled: post not found; retrying"
 		}
 		res, err := rt.outcomes.do(ctx, tp)
 		if err == nil && res.Err == nil {
 			logChange(ctx, rt.logger, res.Change)
+			rt.afterChange(res.Change, tp)
 		}
 	}
 }
@@ -98,9 +117,9 @@ func (d *dispatcher) find(ctx context.Context, s *schedules.Schedule, job store.
 	if s == nil {
 		return nil, nil
 	}
-	texts, err := s.Render(schedules.RenderData{Run: job.Run, Planned: job.PlannedAt.In(s.Location), Schedule: s.ID, Account: s.Account})
+	post, err := renderPost(s, job)
 	if err != nil {
 		return nil, nil
 	}
-	return d.rt.platform.Find(ctx, platform.Post{JobID: job.ID, ScheduleID: s.ID, Account: s.Account, PlannedAt: job.PlannedAt, Texts: texts, Published: job.PostIDs})
+	return d.rt.platform.Find(ctx, post)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,6 +41,13 @@ type Options struct {
 	MaxAttempts      int           // attempts before a transient failure is dead, default 5
 	RetryBase        time.Duration // first backoff cap, default 1s
 	RetryMax         time.Duration // largest backoff, default 5m
+	MetricsPoll      time.Duration // how often a metrics actor looks for tasks other nodes created, default 1m
+
+	// DeadLetterWebhook, when set, is POSTed a DeadLetter for each job
+	// that goes dead; DeadLetterSecret, when set, signs each body.
+	DeadLetterWebhook string
+	DeadLetterSecret  string
+	WebhookClient     *http.Client // default: a client with a 10s timeout
 }
 
 func (o *Options) setDefaults() error {
@@ -74,6 +82,7 @@ func (o *Options) setDefaults() error {
 	def(&o.DispatchGrace, 5*time.Second)
 	def(&o.RetryBase, time.Second)
 	def(&o.RetryMax, 5*time.Minute)
+	def(&o.MetricsPoll, time.Minute)
 	return nil
 }
 
@@ -102,6 +111,13 @@ type Runtime struct {
 	stopAccepting, stopInflight, stopWrites context.CancelFunc
 	dispatcherDone                          chan struct{}
 	stopOnce                                sync.Once
+
+	// metrics holds the metrics actor of each account that has had tasks.
+	metricsMu sync.Mutex
+	metrics   map[string]*actor.PID
+	// notifier calls the dead-letter webhook; nil without one.
+	notifier     *deadLetterNotifier
+	notifierDone chan struct{}
 }
 
 // New returns a Runtime; nothing runs until Start.
@@ -109,7 +125,8 @@ func New(opts Options) (*Runtime, error) {
 	if err := opts.setDefaults(); err != nil {
 		return nil, err
 	}
-	rt := &Runtime{opts: opts, logger: opts.Logger, platform: opts.Platform, dispatcherDone: make(chan struct{})}
+	rt := &Runtime{opts: opts, logger: opts.Logger, platform: opts.Platform, dispatcherDone: make(chan struct{}),
+		metrics: map[string]*actor.PID{}, notifierDone: make(chan struct{})}
 	return rt, nil
 }
 
@@ -156,7 +173,37 @@ func (rt *Runtime) Start(ctx context.Context) error {
 		defer close(rt.dispatcherDone)
 		(&dispatcher{rt: rt}).run(rt.accepting)
 	}()
+	if err := rt.startMetrics(ctx); err != nil {
+		return fmt.Errorf("actors: finding pending metrics tasks: %w", err)
+	}
+	if rt.opts.DeadLetterWebhook != "" {
+		rt.notifier = newDeadLetterNotifier(rt)
+		go func() {
+			defer close(rt.notifierDone)
+			rt.notifier.run(rt.accepting)
+		}()
+	} else {
+		close(rt.notifierDone)
+	}
 	return nil
+}
+
+// afterChange follows up a recorded outcome: it wakes the account's
+// metrics actor for new capture tasks, and the dead-letter webhook for a
+// new dead letter.
+func (rt *Runtime) afterChange(c store.Change, tp store.TransitionParams) {
+	if len(tp.MetricsTasks) > 0 {
+		first := tp.MetricsTasks[0].DueAt
+		for _, t := range tp.MetricsTasks[1:] {
+			if t.DueAt.Before(first) {
+				first = t.DueAt
+			}
+		}
+		rt.wakeMetrics(tp.MetricsTasks[0].Account, first)
+	}
+	if c.Event.To == store.StatusDead && rt.notifier != nil {
+		rt.notifier.poke()
+	}
 }
 
 // Apply hands a validated configuration to the supervisor and the
@@ -208,11 +255,13 @@ func (rt *Runtime) stop(ctx context.Context, grace time.Duration) error {
 	rt.recorder.b.stop()
 	rt.stopAccepting()
 	<-rt.dispatcherDone
+	<-rt.notifierDone
 
 	timer := rt.opts.Clock.AfterFunc(grace, rt.stopInflight)
 	if err := root.PoisonFuture(rt.publishers).Wait(); err != nil {
 		rt.logger.Warn("stopping publishers", slog.String("error", err.Error()))
 	}
+	rt.stopMetrics()
 	timer.Stop()
 	rt.stopInflight()
 	rt.outcomes.stop()

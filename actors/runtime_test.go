@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/herald-social/herald/clock"
+	"github.com/herald-social/herald/platform"
 	"github.com/herald-social/herald/platform/dryrun"
 	"github.com/herald-social/herald/schedules"
 	"github.com/herald-social/herald/store"
@@ -55,6 +56,9 @@ type harness struct {
 	// clock.Heap; otherwise directly on the fake clock, so that tests can
 	// see each timer.
 	heapTimers bool
+	// platform replaces the dry run; tune adjusts the options.
+	platform platform.Platform
+	tune     func(*Options)
 }
 
 var t0 = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
@@ -88,6 +92,12 @@ func (h *harness) runtime(node string) *Runtime {
 	opts := Options{Store: h.store, Platform: dryrun.New(logger), Clock: h.clock, Timers: h.clock, Logger: logger, Node: node, Publishers: 4}
 	if h.heapTimers {
 		opts.Timers = nil
+	}
+	if h.platform != nil {
+		opts.Platform = h.platform
+	}
+	if h.tune != nil {
+		h.tune(&opts)
 	}
 	rt, err := New(opts)
 	if err != nil {

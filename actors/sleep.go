@@ -19,3 +19,19 @@ func sleep(ctx context.Context, c clock.Clock, d time.Duration) bool {
 		return false
 	}
 }
+
+// sleepOrWake waits d on c or until wake receives, reporting false if ctx
+// ended first.
+func sleepOrWake(ctx context.Context, c clock.Clock, d time.Duration, wake <-chan struct{}) bool {
+	done := make(chan struct{})
+	t := c.AfterFunc(d, func() { close(done) })
+	defer t.Stop()
+	select {
+	case <-done:
+		return true
+	case <-wake:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
