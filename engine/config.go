@@ -3,8 +3,10 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"time"
 
+	"github.com/herald-social/herald/platform/x"
 	"github.com/herald-social/herald/store/open"
 )
 
@@ -20,6 +22,18 @@ type Config struct {
 	Grace        time.Duration // how long in-flight publishes may finish at shutdown
 	PollInterval time.Duration // checksum poll of the config files (a backstop to fsnotify)
 	Lease        time.Duration // a running job's lease
+
+	Version string // this binary's version, reported in the User-Agent and status
+
+	XAPIURL string // X API base URL (a fake X server in tests and demos)
+	// TokenKey encrypts rotated OAuth 2.0 tokens at rest: 32 bytes, base64
+	// or hex (HERALD_TOKEN_KEY). Required when an account has a refresh
+	// token.
+	TokenKey string
+	// DeadLetterWebhook is POSTed each new dead letter; DeadLetterSecret
+	// signs the bodies (HMAC-SHA256).
+	DeadLetterWebhook string
+	DeadLetterSecret  string
 }
 
 // DefaultDB is the embedded store used when no database is given.
@@ -39,6 +53,21 @@ func (c Config) Validate() error {
 	}
 	if c.NodeID == "" {
 		errs = append(errs, errors.New("--node-id: must not be empty"))
+	}
+	if c.XAPIURL != "" {
+		if u, err := url.Parse(c.XAPIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("--x-api-url %q: want an http:// or https:// URL", c.XAPIURL))
+		}
+	}
+	if c.DeadLetterWebhook != "" {
+		if u, err := url.Parse(c.DeadLetterWebhook); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("--dead-letter-webhook: want an http:// or https:// URL"))
+		}
+	}
+	if c.TokenKey != "" {
+		if _, err := x.ParseTokenKey(c.TokenKey); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if c.Grace < 0 {
 		errs = append(errs, fmt.Errorf("--grace %v: must not be negative", c.Grace))

@@ -1,19 +1,21 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/herald-social/herald/actors"
 	"github.com/herald-social/herald/clock"
-	"github.com/herald-social/herald/platform"
 	"github.com/herald-social/herald/platform/dryrun"
+	"github.com/herald-social/herald/platform/x"
 	"github.com/herald-social/herald/schedules"
 	"github.com/herald-social/herald/schedules/watch"
 	"github.com/herald-social/herald/store"
@@ -26,11 +28,12 @@ type Engine struct {
 	logger *slog.Logger
 	clock  clock.Clock
 
-	store   store.Store
-	runtime *actors.Runtime
-	watcher *watch.Watcher
-	server  *http.Server
-	addr    net.Addr
+	store    store.Store
+	platform *x.Platform
+	runtime  *actors.Runtime
+	watcher  *watch.Watcher
+	server   *http.Server
+	addr     net.Addr
 
 	reloads chan reloadRequest
 
@@ -76,17 +79,14 @@ func (e *Engine) start(ctx context.Context) (err error) {
 		return fmt.Errorf("loading %v: %w", e.cfg.ConfigPaths, err)
 	}
 
-	// Until the X client lands every account publishes in dry-run, as an
-	// account without credentials always will.
-	var pf platform.Platform = dryrun.New(e.logger.With(slog.String("component", "dry-run")))
-	reason := "--dry-run"
-	if !e.cfg.DryRun {
-		reason = "no platform client is built in yet"
+	pf, err := e.newPlatform(ctx, first)
+	if err != nil {
+		return err
 	}
-	e.logger.Info("publishing in dry-run: posts are logged, not sent", slog.String("reason", reason))
 	rt, err := actors.New(actors.Options{
 		Store: e.store, Platform: pf, Clock: e.clock, Logger: e.logger, Node: e.cfg.NodeID,
 		Publishers: e.cfg.Publishers, Lease: e.cfg.Lease,
+		DeadLetterWebhook: e.cfg.DeadLetterWebhook, DeadLetterSecret: e.cfg.DeadLetterSecret,
 	})
 	if err != nil {
 		return err
@@ -100,8 +100,35 @@ func (e *Engine) start(ctx context.Context) (err error) {
 	}
 	e.apply(ctx, first, "start")
 	e.logger.Info("herald started", slog.String("node", e.cfg.NodeID), slog.String("db", open.Redact(e.cfg.DB)),
-		slog.String("listen", e.addr.String()), slog.Any("config", e.cfg.ConfigPaths), slog.Bool("dry_run", true))
+		slog.String("listen", e.addr.String()), slog.Any("config", e.cfg.ConfigPaths), slog.Bool("dry_run", e.cfg.DryRun))
 	return nil
+}
+
+// newPlatform builds the X platform (dry-run for accounts without
+// credentials, or for all with --dry-run) and configures the accounts of
+// the first configuration.
+func (e *Engine) newPlatform(ctx context.Context, first *schedules.Config) (*x.Platform, error) {
+	var key []byte
+	if e.cfg.TokenKey != "" {
+		key, _ = x.ParseTokenKey(e.cfg.TokenKey) // checked by Validate
+	}
+	if e.cfg.DryRun {
+		e.logger.Info("publishing in dry-run: posts are logged, not sent", slog.String("reason", "--dry-run"))
+	}
+	pf, err := x.New(x.Options{
+		BaseURL: e.cfg.XAPIURL, UserAgent: "herald/" + cmp.Or(e.cfg.Version, "devel"), Store: e.store, TokenKey: key, Clock: e.clock,
+		Logger: e.logger.With(slog.String("component", "x")), ForceDryRun: e.cfg.DryRun,
+		DryRun: dryrun.New(e.logger.With(slog.String("component", "dry-run"))),
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := pf.Configure(ctx, first); err != nil {
+		e.logReload(ReloadResult{Result: "error", Trigger: "start", Errors: strings.Split(err.Error(), "\n")})
+		return nil, fmt.Errorf("configuring accounts: %w", err)
+	}
+	e.platform = pf
+	return pf, nil
 }
 
 // abort releases what a failed start acquired.

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/herald-social/herald/actors"
@@ -58,6 +59,20 @@ func (e *Engine) reload(ctx context.Context, trigger string) ReloadResult {
 		}
 		e.mu.Unlock()
 		r := ReloadResult{Result: "error", Trigger: trigger, Revision: rev, Errors: diagnostics(err), At: e.clock.Now()}
+		e.logReload(r)
+		e.setLast(r, nil)
+		return r
+	}
+	// Accounts first: a new account whose secret is missing rejects the
+	// whole reload, like a schedule error would.
+	if err := e.platform.Configure(ctx, cfg); err != nil {
+		e.mu.Lock()
+		rev := ""
+		if e.current != nil {
+			rev = e.current.Revision
+		}
+		e.mu.Unlock()
+		r := ReloadResult{Result: "error", Trigger: trigger, Revision: rev, Errors: strings.Split(err.Error(), "\n"), At: e.clock.Now()}
 		e.logReload(r)
 		e.setLast(r, nil)
 		return r

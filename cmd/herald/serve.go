@@ -30,7 +30,8 @@ var serveEnv = []envFlag{
 	{"config", "HERALD_CONFIG"}, {"db", "HERALD_DB"}, {"listen", "HERALD_LISTEN"},
 	{"dry-run", "HERALD_DRY_RUN"}, {"node-id", "HERALD_NODE_ID"}, {"publishers", "HERALD_PUBLISHERS"},
 	{"log-format", "HERALD_LOG_FORMAT"}, {"log-level", "HERALD_LOG_LEVEL"}, {"grace", "HERALD_GRACE"},
-	{"poll-interval", "HERALD_POLL_INTERVAL"},
+	{"poll-interval", "HERALD_POLL_INTERVAL"}, {"x-api-url", "HERALD_X_API_URL"},
+	{"dead-letter-webhook", "HERALD_DEAD_LETTER_WEBHOOK"},
 }
 
 func runServe(env *cliEnv, args []string) int {
@@ -51,6 +52,13 @@ func runServe(env *cliEnv, args []string) int {
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error (HERALD_LOG_LEVEL)")
 	fs.DurationVar(&cfg.Grace, "grace", 30*time.Second, "how long in-flight publishes may finish at shutdown (HERALD_GRACE)")
 	fs.DurationVar(&cfg.PollInterval, "poll-interval", 10*time.Second, "checksum poll of the schedule files, a backstop to file events (HERALD_POLL_INTERVAL)")
+	fs.StringVar(&cfg.XAPIURL, "x-api-url", "https://api.x.com", "X API base URL, e.g. a fake X server's (HERALD_X_API_URL)")
+	fs.StringVar(&cfg.DeadLetterWebhook, "dead-letter-webhook", "", "URL POSTed a JSON body for each new dead letter (HERALD_DEAD_LETTER_WEBHOOK)")
+	// Secrets come only from the environment, never from flags (which
+	// other users of the machine can read in the process list).
+	cfg.TokenKey = env.getenv("HERALD_TOKEN_KEY")
+	cfg.DeadLetterSecret = env.getenv("HERALD_DEAD_LETTER_SECRET")
+	cfg.Version = versionString()
 	if err := applyEnv(fs, env.getenv, serveEnv); err != nil {
 		return usageError(fs, "%v", err)
 	}
