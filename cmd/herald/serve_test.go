@@ -32,8 +32,16 @@ type node struct {
 
 func startNode(t *testing.T, args ...string) *node {
 	t.Helper()
+	return startNodeEnv(t, nil, args...)
+}
+
+// startNodeEnv starts herald serve with extra environment variables
+// (NAME=VALUE) on top of the test's own.
+func startNodeEnv(t *testing.T, env []string, args ...string) *node {
+	t.Helper()
 	n := &node{t: t, done: make(chan struct{})}
 	n.cmd = exec.Command(heraldBin, append([]string{"serve", "--listen", "127.0.0.1:0", "--grace", "5s"}, args...)...)
+	n.cmd.Env = append(os.Environ(), env...)
 	stderr, err := n.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
