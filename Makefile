@@ -5,7 +5,7 @@ BIN      ?= bin/herald
 EXAMPLE  ?= schedules.example.yaml
 BENCHTIME ?= 1x
 
-.PHONY: all build run test vet lint bench bench-engine bench-pgbench fuzz proto clean
+.PHONY: all build run run-fake test vet lint bench bench-engine bench-pgbench fuzz proto clean
 
 all: build
 
@@ -17,6 +17,16 @@ build:
 run: build
 	$(BIN) validate $(EXAMPLE)
 	$(BIN) serve --config $(EXAMPLE) --db sqlite:herald.db --dry-run --log-format text
+
+# Serve examples/fake-x.yaml publishing to a local fake X server: posts
+# appear at http://127.0.0.1:8081/. Ctrl-C stops both.
+FAKEX_ADDR ?= 127.0.0.1:8081
+run-fake: build
+	$(BIN) validate examples/fake-x.yaml
+	@$(BIN) fake-x --listen $(FAKEX_ADDR) --log-format text & fake=$$!; \
+	trap 'kill $$fake 2>/dev/null' EXIT INT TERM; \
+	HERALD_DEMO_X_TOKEN=demo-access-token $(BIN) serve --config examples/fake-x.yaml \
+		--db sqlite:herald-fake.db --x-api-url http://$(FAKEX_ADDR) --log-format text
 
 vet:
 	$(GO) vet ./...
@@ -31,7 +41,8 @@ lint: vet
 # Benchmarks behind the figures in BENCHMARKS.md. The engine benchmarks
 # run for minutes with the real clock, so they have their own target.
 bench:
-	$(GO) test -run='^$$' -bench=. -benchmem ./schedules/...
+	$(GO) test -run='^$$' -bench=. -benchmem ./schedules/... ./ratelimit/
+	$(GO) test -run='^$$' -bench=Publish -benchtime=5000x -count=3 ./platform/x/
 
 bench-engine:
 	HERALD_BENCH_ENGINE=1 $(GO) test -run='^$$' -bench=. -benchtime=1x -timeout=60m ./actors/
