@@ -1,11 +1,13 @@
 package x
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -376,5 +378,63 @@ func TestNormalizeMatchesXsCopy(t *testing.T) {
 	}
 	if normalize("one") == normalize("two") {
 		t.Error("different texts match")
+	}
+}
+
+// TestVideoIsUploadedInChunksAndWaitsForProcessing publishes a post with a
+// video: initialize, append, finalize, then STATUS polls on the clock
+// until the fake has processed it, and only then the post.
+func TestVideoIsUploadedInChunksAndWaitsForProcessing(t *testing.T) {
+	w := newWorld(t, fakex.Options{MediaProcessing: 10 * time.Second})
+	w.fake.AddUser(fakex.User{ID: "1", Username: "brand", AccessToken: "at-0"})
+	w.env = map[string]string{"AT": "at-0"}
+	p := w.platform(nil)
+	if err := p.Configure(context.Background(), config(oauth2Account("brand", false))); err != nil {
+		t.Fatal(err)
+	}
+	// Any bytes do for the fake; herald validate checks real durations.
+	video := filepath.Join(t.TempDir(), "clip.mp4")
+	if err := os.WriteFile(video, bytes.Repeat([]byte{0, 0, 0, 8, 'f', 'r', 'e', 'e'}, 1<<17), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	pst := post("brand", "watch this", 1)
+	pst.Media = []platform.Media{{Path: video, Alt: "a short clip"}}
+	go func() { _, err := p.Publish(context.Background(), pst, nil); done <- err }()
+	// Drive the fake clock while the client waits between STATUS polls.
+	for {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			posts := w.fake.Posts()
+			if len(posts) != 1 || len(posts[0].MediaIDs) != 1 || posts[0].AltTexts[posts[0].MediaIDs[0]] != "a short clip" {
+				t.Fatalf("the fake has %+v", posts)
+			}
+			var init, appends, final, status int
+			for _, r := range w.fake.Requests() {
+				switch {
+				case strings.HasSuffix(r.Endpoint, "/initialize"):
+					init++
+				case strings.HasSuffix(r.Endpoint, "/append"):
+					appends++
+				case strings.HasSuffix(r.Endpoint, "/finalize"):
+					final++
+				case strings.Contains(r.Endpoint, "GET /2/media/upload"):
+					status++
+				}
+			}
+			if init != 1 || appends < 1 || final != 1 || status < 1 {
+				t.Errorf("upload requests: initialize %d, append %d, finalize %d, status %d", init, appends, final, status)
+			}
+			return
+		case <-w.clk.Armed():
+			if d, ok := w.clk.NextDeadline(); ok {
+				w.clk.Set(d)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("publish with a video did not finish")
+		}
 	}
 }
