@@ -3,6 +3,7 @@ package fakex
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"time"
 )
@@ -99,6 +100,14 @@ func (s *Server) takeFault(endpoint string, u *user) *Fault {
 // (or dropped it); when it did not, the handler answers as usual.
 func (s *Server) applyFault(w *statusWriter, r *http.Request, f Fault, c *call, h apiHandler, rec *Request) bool {
 	if f.Latency > 0 {
+		// net/http notices a client that hung up (and cancels the
+		// request's context) only once the body has been read: read it
+		// now, up to a bound, and hand it on to the handler.
+		head, err := io.ReadAll(io.LimitReader(r.Body, latencyBodyBuffer))
+		if err != nil {
+			return true
+		}
+		r.Body = readCloser{io.MultiReader(bytes.NewReader(head), r.Body), r.Body}
 		t := time.NewTimer(f.Latency)
 		select {
 		case <-t.C:
@@ -136,6 +145,16 @@ func (s *Server) applyFault(w *statusWriter, r *http.Request, f Fault, c *call, 
 	}
 	c.failProcessing = f.FailProcessing
 	return false
+}
+
+// latencyBodyBuffer bounds the body read before a latency fault waits: a
+// larger body (a big media segment) is only partly read, and a client
+// that hangs up during the wait is then noticed only when it ends.
+const latencyBodyBuffer = 8 << 20
+
+type readCloser struct {
+	io.Reader
+	io.Closer
 }
 
 // drop closes the client's connection without an answer. Over HTTP/1 it

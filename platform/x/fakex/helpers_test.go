@@ -45,6 +45,13 @@ func newHarness(t *testing.T, o fakex.Options) *harness {
 	return &harness{t: t, clk: clk, srv: srv, ts: ts}
 }
 
+// longLived re-registers alice and bob with tokens that never expire, for
+// tests that move the clock by days.
+func (h *harness) longLived() {
+	h.srv.AddUser(fakex.User{ID: aliceID, Username: "alice", Name: "Alice", AccessToken: aliceToken, RefreshToken: aliceRefresh, ClientID: aliceClient, TokenTTL: -1})
+	h.srv.AddUser(fakex.User{ID: bobID, Username: "bob", AccessToken: bobToken, TokenTTL: -1})
+}
+
 // reply is an answer read whole.
 type reply struct {
 	status int

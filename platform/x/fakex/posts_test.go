@@ -223,9 +223,7 @@ func TestDeletePost(t *testing.T) {
 func TestLookupMetricsAuthorization(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, fakex.Options{})
-	// Tokens that outlive the month this test spans.
-	h.srv.AddUser(fakex.User{ID: aliceID, Username: "alice", AccessToken: aliceToken, TokenTTL: -1})
-	h.srv.AddUser(fakex.User{ID: bobID, Username: "bob", AccessToken: bobToken, TokenTTL: -1})
+	h.longLived()
 	id := h.post(aliceToken, text("measured"))
 	h.srv.SetMetrics(id, fakex.Metrics{
 		Public:    fakex.PublicMetrics{LikeCount: 7, ImpressionCount: 100},
