@@ -44,6 +44,7 @@ func commands() []command {
 		{"next", "list the next fire instants of a schedule or an ad-hoc cron/RRULE/at spec", runNext},
 		{"serve", "run a Herald node: fire schedules, record and publish jobs, reload on edits", runServe},
 		{"migrate", "apply the store's migrations and print the schema version", runMigrate},
+		{"fake-x", "serve a fake X API for demos and tests", runFakeX},
 		{"version", "print Herald's version", runVersion},
 	}
 }
