@@ -265,7 +265,6 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request, c *call) {
 	}
 	t := r.PostForm.Get("token")
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if at := s.access[t]; at != nil {
 		at.revoked = true
 	} else if rt := s.refresh[t]; rt != nil {
@@ -274,6 +273,7 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request, c *call) {
 			u.refreshToken = ""
 		}
 	}
+	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]bool{"revoked": true})
 }
 
