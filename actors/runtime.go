@@ -103,6 +103,8 @@ type Runtime struct {
 	// immutable snapshot swapped whole by Apply, so a publisher never sees a
 	// half-applied one and needs no message to learn of it.
 	config atomic.Pointer[schedules.Config]
+	// pauses are the schedules an operator paused (see SetPauses).
+	pauses atomic.Pointer[map[string]Pause]
 
 	// accepting ends when Stop begins: no new claims. inflight ends when
 	// the grace period is over: publishes still running are abandoned

@@ -78,6 +78,13 @@ func (a *scheduleActor) start(c actor.Context) {
 
 func (a *scheduleActor) fire(c actor.Context, f schedules.Fire, trigger store.Trigger) {
 	a.cursor = f.Planned
+	if a.rt.paused(a.schedule.ID, a.rt.opts.Clock.Now()) {
+		// Paused by an operator: the fire is skipped, not recorded, so
+		// resuming does not publish a backlog.
+		a.rt.logger.Info("fire skipped", slog.String("schedule_id", a.schedule.ID),
+			slog.String("planned_at", f.Planned.UTC().Format(time.RFC3339Nano)), slog.String("reason", "paused"))
+		return
+	}
 	a.rt.recorder.record(store.NewJob{
 		ScheduleID: a.schedule.ID, PlannedAt: f.Planned, DueAt: f.At,
 		Trigger: trigger, CorrelationID: newCorrelationID(),

@@ -1,0 +1,69 @@
+package actors
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/herald-social/herald/store"
+)
+
+// Pause is an operator's pause of one schedule.
+type Pause struct {
+	Note  string
+	At    time.Time
+	Until time.Time // zero: until resumed
+}
+
+// Active reports whether the pause holds at now.
+func (p Pause) Active(now time.Time) bool { return p.Until.IsZero() || now.Before(p.Until) }
+
+// SetPauses replaces the set of paused schedules (by id). Schedule actors
+// read it at each fire: a paused schedule's fires are skipped. The engine
+// owns the durable copy (in the store) and hands every change here.
+func (rt *Runtime) SetPauses(p map[string]Pause) {
+	rt.pauses.Store(&p)
+}
+
+// paused reports whether the schedule is paused at now.
+func (rt *Runtime) paused(id string, now time.Time) bool {
+	m := rt.pauses.Load()
+	if m == nil {
+		return false
+	}
+	p, ok := (*m)[id]
+	return ok && p.Active(now)
+}
+
+// Trigger fires a schedule now, once, outside its timing: the job is
+// recorded with trigger "manual" and claimed by this node in the same
+// write, then handed to the publishers. It returns the job as recorded.
+func (rt *Runtime) Trigger(ctx context.Context, scheduleID string) (store.Job, error) {
+	cfg := rt.currentConfig()
+	if cfg == nil || cfg.Schedule(scheduleID) == nil {
+		return store.Job{}, fmt.Errorf("schedule %q is not loaded: %w", scheduleID, store.ErrNotFound)
+	}
+	if rt.accepting.Err() != nil {
+		return store.Job{}, fmt.Errorf("stopping: %w", rt.accepting.Err())
+	}
+	now := rt.opts.Clock.Now()
+	res, err := rt.opts.Store.CreateJobs(ctx, store.CreateJobsParams{
+		Jobs: []store.NewJob{{ScheduleID: scheduleID, PlannedAt: now, DueAt: now, Trigger: store.TriggerManual,
+			CorrelationID: newCorrelationID(), Detail: "triggered by an operator"}},
+		Node: rt.opts.Node, Now: now, ClaimLeaseUntil: now.Add(rt.opts.Lease),
+	})
+	if err != nil {
+		return store.Job{}, fmt.Errorf("recording the manual fire: %w", err)
+	}
+	r := res[0]
+	if !r.Created {
+		return r.Job, fmt.Errorf("a fire of %q at %s already exists: %w", scheduleID, now.Format(time.RFC3339Nano), store.ErrConflict)
+	}
+	logChange(ctx, rt.logger, store.Change{Job: r.Job, Event: r.Event})
+	if r.Claim != nil {
+		logChange(ctx, rt.logger, *r.Claim)
+		rt.enqueue(publishMsg{Job: r.Claim.Job})
+		return r.Claim.Job, nil
+	}
+	return r.Job, nil
+}
