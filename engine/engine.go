@@ -36,6 +36,7 @@ type Engine struct {
 	addr     net.Addr
 
 	reloads chan reloadRequest
+	metrics *engineMetrics
 
 	mu       sync.Mutex // guards the fields below, read by health checks
 	current  *schedules.Config
@@ -50,7 +51,7 @@ func New(cfg Config, logger *slog.Logger, clk clock.Clock) (*Engine, error) {
 	if clk == nil {
 		clk = clock.Real()
 	}
-	return &Engine{cfg: cfg, logger: logger, clock: clk, reloads: make(chan reloadRequest)}, nil
+	return &Engine{cfg: cfg, logger: logger, clock: clk, reloads: make(chan reloadRequest), metrics: newEngineMetrics()}, nil
 }
 
 // Run starts the node and blocks until ctx ends (SIGTERM/SIGINT in main),
@@ -83,11 +84,13 @@ func (e *Engine) start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	rt, err := actors.New(actors.Options{
+	opts := actors.Options{
 		Store: e.store, Platform: pf, Clock: e.clock, Logger: e.logger, Node: e.cfg.NodeID,
 		Publishers: e.cfg.Publishers, Lease: e.cfg.Lease,
 		DeadLetterWebhook: e.cfg.DeadLetterWebhook, DeadLetterSecret: e.cfg.DeadLetterSecret,
-	})
+	}
+	e.instrument(&opts)
+	rt, err := actors.New(opts)
 	if err != nil {
 		return err
 	}

@@ -22,6 +22,7 @@ func (e *Engine) startHTTP() error {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", e.readyz)
+	mux.Handle("GET /metrics", e.metricsHandler())
 	e.server = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	go func() { _ = e.server.Serve(ln) }()
 	return nil

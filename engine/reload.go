@@ -126,6 +126,7 @@ func (e *Engine) logReload(r ReloadResult) {
 		slog.String("result", r.Result), slog.String("revision", r.Revision), slog.String("trigger", r.Trigger),
 		slog.Int("added", r.Added), slog.Int("removed", r.Removed), slog.Int("changed", r.Changed),
 	}
+	e.observeReload(r)
 	level := slog.LevelInfo
 	if r.Result != "ok" {
 		level = slog.LevelError
