@@ -68,6 +68,10 @@ type Store interface {
 	// nothing.
 	ListEvents(ctx context.Context, params ListEventsParams) ([]Event, error)
 
+	// LatestEventID is the greatest event ID so far (0 when none): where a
+	// stream that wants only new events starts.
+	LatestEventID(ctx context.Context) (int64, error)
+
 	// LatestFires returns, in one query, the latest recorded fire of each
 	// schedule named; schedules with no job are absent from the map.
 	LatestFires(ctx context.Context, scheduleIDs []string) (map[string]Fire, error)

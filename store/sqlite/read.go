@@ -187,3 +187,13 @@ func (s *Store) LatestFires(ctx context.Context, scheduleIDs []string) (map[stri
 	}
 	return out, nil
 }
+
+// LatestEventID reads the greatest event ID (the primary key's index
+// answers it).
+func (s *Store) LatestEventID(ctx context.Context) (int64, error) {
+	var id int64
+	if err := s.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM job_events`).Scan(&id); err != nil {
+		return 0, fmt.Errorf("sqlite: latest event id: %w", err)
+	}
+	return id, nil
+}

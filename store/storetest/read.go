@@ -81,6 +81,9 @@ func testEvents(t *testing.T, h Harness) {
 	if page, err := f.s.ListEvents(f.ctx, store.ListEventsParams{AfterID: all[len(all)-1].ID}); err != nil || len(page) != 0 {
 		t.Errorf("after the last event: %d, %v", len(page), err)
 	}
+	if id, err := f.s.LatestEventID(f.ctx); err != nil || id != all[len(all)-1].ID {
+		t.Errorf("LatestEventID = %d, %v; want %d", id, err, all[len(all)-1].ID)
+	}
 }
 
 func testListJobs(t *testing.T, h Harness) {
