@@ -5,7 +5,7 @@ BIN      ?= bin/herald
 EXAMPLE  ?= schedules.example.yaml
 BENCHTIME ?= 1x
 
-.PHONY: all build run run-fake test vet lint bench bench-engine bench-pgbench fuzz proto clean
+.PHONY: all build run run-fake proto-check test vet lint bench bench-engine bench-pgbench fuzz proto clean
 
 all: build
 
@@ -64,10 +64,28 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzCron -fuzztime=$(FUZZTIME) ./schedules/spec/
 	$(GO) test -run='^$$' -fuzz=FuzzRRule -fuzztime=$(FUZZTIME) ./schedules/spec/
 
-# The admin API issue adds protobuf definitions under proto/; until then
-# there is nothing to generate.
-proto:
-	@echo "proto: no .proto files yet; nothing to generate"
+# Protobuf and Connect code generation with pinned tools, installed into
+# bin/tools on first use (about two minutes). proto/gen.sum records the
+# hash of the .proto sources the committed code was generated from; a test
+# in `make test` fails when they differ (the code is stale).
+TOOLS ?= $(CURDIR)/bin/tools
+BUF_VERSION ?= v1.75.0
+PROTOC_GEN_GO_VERSION ?= v1.36.12
+PROTOC_GEN_CONNECT_GO_VERSION ?= v1.21.1
+$(TOOLS)/buf:
+	GOBIN=$(TOOLS) $(GO) install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)
+$(TOOLS)/protoc-gen-go:
+	GOBIN=$(TOOLS) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
+$(TOOLS)/protoc-gen-connect-go:
+	GOBIN=$(TOOLS) $(GO) install connectrpc.com/connect/cmd/protoc-gen-connect-go@$(PROTOC_GEN_CONNECT_GO_VERSION)
+proto: $(TOOLS)/buf $(TOOLS)/protoc-gen-go $(TOOLS)/protoc-gen-connect-go
+	PATH="$(TOOLS):$$PATH" buf lint
+	PATH="$(TOOLS):$$PATH" buf generate
+	cd proto && find . -name '*.proto' | LC_ALL=C sort | xargs sha256sum > gen.sum
+
+# Regenerate and fail if the committed code differs.
+proto-check: proto
+	git diff --exit-code -- proto/
 
 clean:
 	rm -rf bin
