@@ -44,7 +44,7 @@ func (d *dispatcher) tick(ctx context.Context) {
 		return
 	}
 	for _, c := range expired {
-		logChange(ctx, rt.logger, c)
+		rt.journal(ctx, c)
 	}
 	d.reconcileUnknown(ctx)
 
@@ -61,7 +61,7 @@ func (d *dispatcher) tick(ctx context.Context) {
 		return
 	}
 	for i := range claimed {
-		logChange(ctx, rt.logger, claimed[i])
+		rt.journal(ctx, claimed[i])
 		rt.enqueue(publishMsg{Job: claimed[i].Job})
 	}
 }
@@ -107,7 +107,7 @@ func (d *dispatcher) reconcileUnknown(ctx context.Context) {
 		}
 		res, err := rt.outcomes.do(ctx, tp)
 		if err == nil && res.Err == nil {
-			logChange(ctx, rt.logger, res.Change)
+			rt.journal(ctx, res.Change)
 			rt.afterChange(res.Change, tp)
 		}
 	}

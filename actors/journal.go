@@ -14,6 +14,14 @@ const (
 	msgJobTransition = "job transition"
 )
 
+// journal reports one recorded transition: the "job transition" log event
+// and the Observer. Every transition this runtime records should go
+// through it, or the metrics miss it.
+func (rt *Runtime) journal(ctx context.Context, c store.Change) {
+	logChange(ctx, rt.logger, c)
+	observeChange(rt.opts.Observer, c)
+}
+
 // logChange logs one recorded transition as the "job transition" event:
 // job_id, schedule_id, planned_at (RFC 3339 with nanoseconds), from, to,
 // attempt, node, plus correlation_id and detail when present.

@@ -187,6 +187,9 @@ func (m *metricsActor) captureBatch(ctx context.Context, reader platform.Metrics
 		}
 		stored++
 	}
+	if stored > 0 {
+		rt.opts.Observer.MetricsCaptured(m.account, stored)
+	}
 	rt.logger.Info("metrics captured", slog.String("account", m.account), slog.Int("posts", len(ids)), slog.Int("snapshots", stored))
 	return true
 }

@@ -2,7 +2,6 @@ package actors
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -89,22 +88,25 @@ func (p *publisher) publish(job store.Job) {
 		}
 		return err
 	}
+	began := rt.opts.Clock.Now()
 	ids, err := rt.platform.Publish(ctx, post, progress)
+	outcome := publishOutcome(err)
+	rt.opts.Observer.Published(s.Account, outcome, rt.opts.Clock.Now().Sub(began))
 	newIDs := ids[min(recorded, len(ids)):]
 	all := append(append([]string(nil), job.PostIDs...), newIDs...)
-	switch {
-	case err == nil:
+	switch outcome {
+	case OutcomeSucceeded:
 		p.succeed(job, s, newIDs, all)
-	case errors.Is(err, platform.ErrDeferred):
+	case OutcomeDeferred:
 		// Over a known rate-limit budget: nothing was sent, and waiting
 		// costs no attempt.
 		at, _ := platform.RetryAt(err)
 		p.retry(job, s, err, newIDs, at, false)
-	case errors.Is(err, platform.ErrReauth):
+	case OutcomeReauth:
 		p.dead(job, reasonReauth, err.Error(), newIDs)
-	case errors.Is(err, platform.ErrPermanent):
+	case OutcomePermanent:
 		p.dead(job, reasonRejected, err.Error(), newIDs)
-	case errors.Is(err, platform.ErrAmbiguous):
+	case OutcomeAmbiguous:
 		p.finish(job, store.TransitionParams{To: store.StatusUnknown, Detail: err.Error(), LastError: err.Error(), AppendPostIDs: newIDs, Failed: true})
 	default: // transient, or unclassified
 		if failures := job.Failures + 1; failures >= maxAttempts(s, rt.opts.MaxAttempts) {
@@ -221,7 +223,7 @@ func (p *publisher) record(tp store.TransitionParams) {
 		case res.Err != nil:
 			rt.logger.Warn("outcome refused", slog.Int64("job_id", tp.JobID), slog.String("to", string(tp.To)), slog.String("error", res.Err.Error()))
 		default:
-			logChange(context.Background(), rt.logger, res.Change)
+			rt.journal(context.Background(), res.Change)
 			rt.afterChange(res.Change, tp)
 		}
 	})

@@ -59,9 +59,9 @@ func (r *recorder) done(res store.CreateResult, err error) {
 		return
 	}
 	ctx := context.Background()
-	logChange(ctx, r.rt.logger, store.Change{Job: res.Job, Event: res.Event})
+	r.rt.journal(ctx, store.Change{Job: res.Job, Event: res.Event})
 	if res.Claim != nil {
-		logChange(ctx, r.rt.logger, *res.Claim)
+		r.rt.journal(ctx, *res.Claim)
 		r.rt.enqueue(publishMsg{Job: res.Claim.Job})
 	}
 }

@@ -48,6 +48,10 @@ type Options struct {
 	DeadLetterWebhook string
 	DeadLetterSecret  string
 	WebhookClient     *http.Client // default: a client with a 10s timeout
+
+	// Observer hears fires, transitions, publishes and restarts, for
+	// metrics; default: observes nothing.
+	Observer Observer
 }
 
 func (o *Options) setDefaults() error {
@@ -72,6 +76,9 @@ func (o *Options) setDefaults() error {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Observer == nil {
+		o.Observer = noObserver{}
 	}
 	defInt(&o.Publishers, 8)
 	defInt(&o.BatchSize, 500)

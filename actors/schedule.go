@@ -82,7 +82,8 @@ func (a *scheduleActor) fire(c actor.Context, f schedules.Fire, trigger store.Tr
 		// Paused by an operator: the fire is skipped, not recorded, so
 		// resuming does not publish a backlog.
 		a.rt.logger.Info("fire skipped", slog.String("schedule_id", a.schedule.ID),
-			slog.String("planned_at", f.Planned.UTC().Format(time.RFC3339Nano)), slog.String("reason", "paused"))
+			slog.String("planned_at", f.Planned.UTC().Format(time.RFC3339Nano)), slog.String("reason", string(SkipPaused)))
+		a.rt.opts.Observer.FireSkipped(a.schedule.ID, SkipPaused)
 		return
 	}
 	a.rt.recorder.record(store.NewJob{

@@ -142,6 +142,7 @@ func (r *restartStrategy) HandleFailure(sys *actor.ActorSystem, sup actor.Superv
 	if rs.FailureCount() == 0 {
 		return // the inner strategy stopped it (and reset its statistics)
 	}
+	r.sup.rt.opts.Observer.ActorRestarted()
 	if ch := r.sup.children[r.sup.byPID[child.Id]]; ch != nil && ch.pid.Equal(child) {
 		// A restarted actor resumes from now: whatever it had fired is
 		// recorded, and a fire recorded twice is a no-op.
