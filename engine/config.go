@@ -34,6 +34,14 @@ type Config struct {
 	// signs the bodies (HMAC-SHA256).
 	DeadLetterWebhook string
 	DeadLetterSecret  string
+
+	// AdminTokens are admin API token lines, ROLE:TOKEN (HERALD_ADMIN_TOKENS);
+	// AdminTokenFile names a file of more. With none, the API (and the
+	// whole listener) is reachable on loopback only, without a token.
+	AdminTokens    string
+	AdminTokenFile string
+	// TLSCert and TLSKey, both or neither, serve the listener over TLS.
+	TLSCert, TLSKey string
 }
 
 // DefaultDB is the embedded store used when no database is given.
@@ -68,6 +76,12 @@ func (c Config) Validate() error {
 		if _, err := x.ParseTokenKey(c.TokenKey); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		errs = append(errs, errors.New("--tls-cert and --tls-key go together"))
+	}
+	if _, err := c.adminTokens(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.Grace < 0 {
 		errs = append(errs, fmt.Errorf("--grace %v: must not be negative", c.Grace))

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/herald-social/herald/actors"
+	"github.com/herald-social/herald/admin"
 	"github.com/herald-social/herald/clock"
 	"github.com/herald-social/herald/platform/dryrun"
 	"github.com/herald-social/herald/platform/x"
@@ -37,6 +38,11 @@ type Engine struct {
 
 	reloads chan reloadRequest
 	metrics *engineMetrics
+	tokens  *admin.Tokens
+	// stopBeats ends the heartbeats; beatsDone closes when they ended.
+	stopBeats context.CancelFunc
+	beatsDone chan struct{}
+	startedAt time.Time
 
 	mu       sync.Mutex // guards the fields below, read by health checks
 	current  *schedules.Config
@@ -51,7 +57,12 @@ func New(cfg Config, logger *slog.Logger, clk clock.Clock) (*Engine, error) {
 	if clk == nil {
 		clk = clock.Real()
 	}
-	return &Engine{cfg: cfg, logger: logger, clock: clk, reloads: make(chan reloadRequest), metrics: newEngineMetrics()}, nil
+	tokens, err := cfg.adminTokens() // checked by Validate
+	if err != nil {
+		return nil, err
+	}
+	return &Engine{cfg: cfg, logger: logger, clock: clk, reloads: make(chan reloadRequest), metrics: newEngineMetrics(),
+		tokens: tokens, beatsDone: make(chan struct{})}, nil
 }
 
 // Run starts the node and blocks until ctx ends (SIGTERM/SIGINT in main),
@@ -67,6 +78,7 @@ func (e *Engine) Run(ctx context.Context) error {
 }
 
 func (e *Engine) start(ctx context.Context) (err error) {
+	e.startedAt = e.clock.Now()
 	if e.store, err = open.Open(ctx, e.cfg.DB, open.Options{Migrate: true}); err != nil {
 		return fmt.Errorf("opening the store %s: %w", open.Redact(e.cfg.DB), err)
 	}
@@ -101,9 +113,21 @@ func (e *Engine) start(ctx context.Context) (err error) {
 	if err := e.startHTTP(); err != nil {
 		return err
 	}
+	if m, _, err := e.readPauses(ctx); err != nil {
+		return err
+	} else {
+		e.applyPauses(m)
+	}
 	e.apply(ctx, first, "start")
+	var beats context.Context
+	beats, e.stopBeats = context.WithCancel(context.WithoutCancel(ctx))
+	go func() {
+		defer close(e.beatsDone)
+		e.heartbeats(beats)
+	}()
 	e.logger.Info("herald started", slog.String("node", e.cfg.NodeID), slog.String("db", open.Redact(e.cfg.DB)),
-		slog.String("listen", e.addr.String()), slog.Any("config", e.cfg.ConfigPaths), slog.Bool("dry_run", e.cfg.DryRun))
+		slog.String("listen", e.addr.String()), slog.Any("config", e.cfg.ConfigPaths), slog.Bool("dry_run", e.cfg.DryRun),
+		slog.Bool("tls", e.cfg.TLSCert != ""), slog.Int("admin_tokens", e.tokens.Len()))
 	return nil
 }
 
@@ -190,6 +214,13 @@ func (e *Engine) shutdown() error {
 	errs := []error{e.stopWatcher()}
 	ctx, cancel := context.WithTimeout(context.Background(), e.cfg.Grace+30*time.Second)
 	defer cancel()
+	if e.stopBeats != nil {
+		e.stopBeats()
+		<-e.beatsDone
+		if err := e.beat(ctx, true); err != nil {
+			e.logger.Warn("removing this node's heartbeat failed", slog.String("error", err.Error()))
+		}
+	}
 	errs = append(errs, e.runtime.Stop(ctx, e.cfg.Grace))
 	if e.server != nil {
 		errs = append(errs, e.server.Shutdown(ctx))

@@ -2,28 +2,62 @@ package engine
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
 )
 
-// startHTTP serves /healthz (the process is alive) and /readyz (a
-// configuration is loaded and the store answers) on Config.Listen.
+// startHTTP serves, on Config.Listen: /healthz (the process is alive),
+// /readyz (a configuration is loaded and the store answers) and /metrics,
+// which need no token; and the admin API, which does. HTTP/1.1 and, for
+// gRPC, HTTP/2 (h2c without TLS). With no admin token configured it
+// listens on loopback only.
 func (e *Engine) startHTTP() error {
-	ln, err := net.Listen("tcp", e.cfg.Listen)
+	listen := e.cfg.Listen
+	if e.tokens.Len() == 0 {
+		if lo, changed := loopbackOnly(listen); changed {
+			e.logger.Warn("no admin token configured: listening on loopback only (set HERALD_ADMIN_TOKENS or --admin-token-file to listen on "+listen+")",
+				slog.String("listen", lo))
+			listen = lo
+		} else {
+			e.logger.Info("no admin token configured: the admin API answers without a token, on loopback only", slog.String("listen", listen))
+		}
+	}
+	ln, err := net.Listen("tcp", listen)
 	if err != nil {
-		return fmt.Errorf("--listen %s: %w", e.cfg.Listen, err)
+		return fmt.Errorf("--listen %s: %w", listen, err)
 	}
 	e.addr = ln.Addr()
 	mux := http.NewServeMux()
+	path, api := e.adminHandler()
+	mux.Handle(path, api)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", e.readyz)
 	mux.Handle("GET /metrics", e.metricsHandler())
-	e.server = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
+	// No WriteTimeout: WatchJobEvents streams for as long as the client
+	// stays; unary calls end with their handlers.
+	e.server = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(e.logger.With(slog.String("component", "http")).Handler(), slog.LevelWarn)}
+	e.server.Protocols = new(http.Protocols)
+	e.server.Protocols.SetHTTP1(true)
+	e.server.Protocols.SetHTTP2(true)
+	e.server.Protocols.SetUnencryptedHTTP2(true)
+	if e.cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(e.cfg.TLSCert, e.cfg.TLSKey)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("--tls-cert/--tls-key: %w", err)
+		}
+		e.server.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		go func() { _ = e.server.ServeTLS(ln, "", "") }()
+		return nil
+	}
 	go func() { _ = e.server.Serve(ln) }()
 	return nil
 }

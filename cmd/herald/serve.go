@@ -31,7 +31,8 @@ var serveEnv = []envFlag{
 	{"dry-run", "HERALD_DRY_RUN"}, {"node-id", "HERALD_NODE_ID"}, {"publishers", "HERALD_PUBLISHERS"},
 	{"log-format", "HERALD_LOG_FORMAT"}, {"log-level", "HERALD_LOG_LEVEL"}, {"grace", "HERALD_GRACE"},
 	{"poll-interval", "HERALD_POLL_INTERVAL"}, {"x-api-url", "HERALD_X_API_URL"},
-	{"dead-letter-webhook", "HERALD_DEAD_LETTER_WEBHOOK"},
+	{"dead-letter-webhook", "HERALD_DEAD_LETTER_WEBHOOK"}, {"admin-token-file", "HERALD_ADMIN_TOKEN_FILE"},
+	{"tls-cert", "HERALD_TLS_CERT"}, {"tls-key", "HERALD_TLS_KEY"},
 }
 
 func runServe(env *cliEnv, args []string) int {
@@ -44,7 +45,7 @@ func runServe(env *cliEnv, args []string) int {
 	)
 	fs.StringVar(&configPaths, "config", "", "schedules file or folder; several separated by commas (HERALD_CONFIG)")
 	fs.StringVar(&cfg.DB, "db", engine.DefaultDB, "store: postgres://USER@HOST/DB or sqlite:PATH (HERALD_DB)")
-	fs.StringVar(&cfg.Listen, "listen", "127.0.0.1:8080", "address for health endpoints (HERALD_LISTEN)")
+	fs.StringVar(&cfg.Listen, "listen", "127.0.0.1:8080", "address of the admin API, dashboard, metrics and health endpoints (HERALD_LISTEN)")
 	fs.BoolVar(&cfg.DryRun, "dry-run", false, "publish nothing; log each post instead (HERALD_DRY_RUN)")
 	fs.StringVar(&cfg.NodeID, "node-id", hostname, "this node's id in leases, events and logs (HERALD_NODE_ID)")
 	fs.IntVar(&cfg.Publishers, "publishers", 8, "publisher pool size (HERALD_PUBLISHERS)")
@@ -56,7 +57,11 @@ func runServe(env *cliEnv, args []string) int {
 	fs.StringVar(&cfg.DeadLetterWebhook, "dead-letter-webhook", "", "URL POSTed a JSON body for each new dead letter (HERALD_DEAD_LETTER_WEBHOOK)")
 	// Secrets come only from the environment, never from flags (which
 	// other users of the machine can read in the process list).
+	fs.StringVar(&cfg.AdminTokenFile, "admin-token-file", "", "file of admin API tokens, one ROLE:TOKEN per line, ROLE read or admin (HERALD_ADMIN_TOKEN_FILE)")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "serve the API, dashboard and health over TLS with this certificate (PEM) (HERALD_TLS_CERT)")
+	fs.StringVar(&cfg.TLSKey, "tls-key", "", "the certificate's private key (PEM) (HERALD_TLS_KEY)")
 	cfg.TokenKey = env.getenv("HERALD_TOKEN_KEY")
+	cfg.AdminTokens = env.getenv("HERALD_ADMIN_TOKENS")
 	cfg.DeadLetterSecret = env.getenv("HERALD_DEAD_LETTER_SECRET")
 	cfg.Version = versionString()
 	if err := applyEnv(fs, env.getenv, serveEnv); err != nil {

@@ -1,0 +1,71 @@
+// Package admin implements herald.admin.v1.AdminService, the admin API
+// that `herald ctl`, the dashboard and any Connect, gRPC or gRPC-Web
+// client use, and its bearer-token authentication.
+//
+// It reads jobs, events and metrics straight from the store, and asks the
+// node (the Backend, implemented by the engine) for what only the node
+// knows: the running configuration, reloads, pauses, manual triggers,
+// health and the cluster's nodes.
+package admin
+
+import (
+	"context"
+	"time"
+
+	"github.com/herald-social/herald/actors"
+	"github.com/herald-social/herald/schedules"
+	"github.com/herald-social/herald/store"
+)
+
+// Backend is what the admin API needs of a running node.
+type Backend interface {
+	// Info describes the node.
+	Info() NodeInfo
+	// Config is the configuration running now (nil before the first).
+	Config() *schedules.Config
+	// LastReload is the outcome of the latest load, good or bad.
+	LastReload() Reload
+	// Reload loads and applies the configuration by the same path as a
+	// file change.
+	Reload(ctx context.Context) (Reload, error)
+	// Store is the node's store.
+	Store() store.Store
+	// Redis reports Redis's health: configured false when there is none.
+	Redis(ctx context.Context) (configured bool, err error)
+	// Pauses are the schedules paused now, by id.
+	Pauses(ctx context.Context) (map[string]actors.Pause, error)
+	// Pause pauses a schedule (replacing an earlier pause); Resume ends a
+	// pause (a no-op when there is none). Both are durable and reach every
+	// node.
+	Pause(ctx context.Context, id string, p actors.Pause) error
+	Resume(ctx context.Context, id string) error
+	// Trigger fires a schedule now, once.
+	Trigger(ctx context.Context, id string) (store.Job, error)
+	// Nodes lists the nodes sharing the store, from their heartbeats.
+	Nodes(ctx context.Context) ([]NodeInfo, error)
+	// Now is the node's clock.
+	Now() time.Time
+}
+
+// NodeInfo describes one node.
+type NodeInfo struct {
+	ID        string
+	Version   string
+	Revision  string
+	DryRun    bool
+	StartedAt time.Time
+	LastSeen  time.Time
+	Alive     bool
+}
+
+// Reload is the outcome of one configuration load.
+type Reload struct {
+	Result   string // "ok" or "error"
+	Trigger  string
+	Revision string
+	Added    int
+	Removed  int
+	Changed  int
+	Errors   []string
+	At       time.Time
+}
