@@ -81,9 +81,9 @@ func nodeToProto(n NodeInfo) *adminv1.Node {
 func scheduleToProto(s *schedules.Schedule, p *actors.Pause, now time.Time) *adminv1.Schedule {
 	out := &adminv1.Schedule{
 		Id: s.ID, Account: s.Account, Kind: s.Kind.String(), Expr: s.Expr, Timezone: s.Timezone, Enabled: s.Enabled,
-		Source:  &adminv1.SourcePosition{File: s.Source.File, Line: int32(s.Source.Line), Column: int32(s.Source.Col)},
-		Jitter:  dur(s.Jitter), Catchup: dur(s.Catchup), Deadline: dur(s.Deadline), MaxAttempts: int32(s.MaxAttempts),
-		Text:    s.Post.Text, Thread: s.Post.Thread,
+		Source: &adminv1.SourcePosition{File: s.Source.File, Line: int32(s.Source.Line), Column: int32(s.Source.Col)},
+		Jitter: dur(s.Jitter), Catchup: dur(s.Catchup), Deadline: dur(s.Deadline), MaxAttempts: int32(s.MaxAttempts),
+		Text: s.Post.Text, Thread: s.Post.Thread,
 	}
 	for _, m := range s.Metrics {
 		out.Metrics = append(out.Metrics, durationpb.New(m))
