@@ -290,6 +290,31 @@ schedules:
 	}
 }
 
+// promlint checks names, units, help and label conventions of every
+// family, once each has a sample.
+func TestMetricsFollowNamingConventions(t *testing.T) {
+	t.Parallel()
+	e := &Engine{metrics: newEngineMetrics(), current: loadConfig(t, observedPlan)}
+	e.instrument(&actors.Options{})
+	m := e.metrics
+	m.Fired("a", store.TriggerScheduled)
+	m.FireSkipped("a", actors.SkipPaused)
+	m.FireLate(time.Second)
+	m.Transition("", store.StatusPlanned)
+	m.Published("brand", actors.OutcomeSucceeded, time.Second)
+	m.DeadLetter("a", "rejected")
+	m.ActorRestarted()
+	m.MetricsCaptured("brand", 1)
+	e.observeReload(ReloadResult{Result: "ok"})
+	problems, err := testutil.GatherAndLint(m.registry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("%s: %s", p.Metric, p.Text)
+	}
+}
+
 func TestWindowLabel(t *testing.T) {
 	t.Parallel()
 	for d, want := range map[time.Duration]string{
