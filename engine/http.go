@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/herald-social/herald/dashboard"
 )
 
 // startHTTP serves, on Config.Listen: /healthz (the process is alive),
@@ -35,6 +37,8 @@ func (e *Engine) startHTTP() error {
 	mux := http.NewServeMux()
 	path, api := e.adminHandler()
 	mux.Handle(path, api)
+	// The dashboard: static files that call the API above from the browser.
+	mux.Handle("GET /", dashboard.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
 	})
