@@ -161,14 +161,40 @@ func (s *Server) ListSchedules(ctx context.Context, req *connect.Request[adminv1
 	return connect.NewResponse(out), nil
 }
 
-// attachLastJobs sets each schedule's latest job.
+// attachLastJobs sets each schedule's latest job. The store's latest fire
+// of every schedule of the page comes in one query; then one read per
+// schedule that has jobs, from that fire on (which also catches manual
+// jobs triggered after it).
 func (s *Server) attachLastJobs(ctx context.Context, page []*adminv1.Schedule) error {
+	ids := make([]string, len(page))
+	for i, sc := range page {
+		ids[i] = sc.Id
+	}
+	fires, err := s.b.Store().LatestFires(ctx, ids)
+	if err != nil {
+		return storeError(err)
+	}
 	for _, sc := range page {
-		j, ok, err := s.lastJob(ctx, sc.Id)
+		f, ok := fires[sc.Id]
+		if !ok || f.Run == 0 {
+			continue // no job yet
+		}
+		var j store.Job
+		found := false
+		if f.PlannedAt.IsZero() {
+			// Only manual jobs: look back for them.
+			j, found, err = s.lastJob(ctx, sc.Id)
+		} else {
+			var jobs []store.Job
+			jobs, err = s.allJobs(ctx, store.ListJobsParams{ScheduleID: sc.Id, PlannedFrom: f.PlannedAt})
+			if len(jobs) > 0 {
+				j, found = jobs[len(jobs)-1], true
+			}
+		}
 		if err != nil {
 			return storeError(err)
 		}
-		if ok {
+		if found {
 			sc.LastJob = jobToProto(j)
 		}
 	}

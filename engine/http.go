@@ -38,7 +38,8 @@ func (e *Engine) startHTTP() error {
 	path, api := e.adminHandler()
 	mux.Handle(path, api)
 	// The dashboard: static files that call the API above from the browser.
-	mux.Handle("GET /", dashboard.Handler())
+	// "/" without a method: "GET /" would conflict with the API path.
+	mux.Handle("/", dashboard.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
 	})
