@@ -44,6 +44,7 @@ func commands() []command {
 		{"next", "list the next fire instants of a schedule or an ad-hoc cron/RRULE/at spec", runNext},
 		{"serve", "run a Herald node: fire schedules, record and publish jobs, reload on edits", runServe},
 		{"migrate", "apply the store's migrations and print the schema version", runMigrate},
+		{"ctl", "steer a running node through its admin API: schedules, jobs, reload, watch", runCtl},
 		{"fake-x", "serve a fake X API for demos and tests", runFakeX},
 		{"version", "print Herald's version", runVersion},
 	}
@@ -83,6 +84,7 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprintln(w, "\nRun 'herald COMMAND --help' for a command's flags.")
 	fmt.Fprintln(w, "Exit status: 0 success, 1 a failed check, 2 wrong usage.")
+	fmt.Fprintln(w, "herald ctl adds 3 unauthenticated or denied, 4 not found, 5 failed precondition.")
 }
 
 // usageErr is an error in how herald was called (exit status 2), as opposed

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"connectrpc.com/connect"
+
+	adminv1 "github.com/herald-social/herald/proto/herald/admin/v1"
+)
+
+func runCtlStatus(c *ctl, args []string) int {
+	fs := c.flagSet("status", `Describes the node: its id and version, the configuration running, the
+last reload (with its errors when it was rejected) and the health of the
+store and of Redis.`)
+	if _, code := c.start(fs, args); code != proceed {
+		return code
+	}
+	ctx, cancel := c.ctx()
+	defer cancel()
+	resp, err := c.client.GetStatus(ctx, connect.NewRequest(&adminv1.GetStatusRequest{}))
+	if err != nil {
+		return c.fail(err)
+	}
+	s := resp.Msg
+	now := c.env.now()
+	return c.print(s, func(w io.Writer) {
+		fmt.Fprintf(w, "node\t%s\n", orDash(s.GetNodeId()))
+		fmt.Fprintf(w, "version\t%s\n", orDash(s.GetVersion()))
+		fmt.Fprintf(w, "started\t%s\n", fmtWhen(s.GetStartedAt(), now))
+		config := "revision " + orDash(s.GetConfigRevision())
+		if s.GetConfigCommit() != "" {
+			config += ", commit " + s.GetConfigCommit()
+		}
+		fmt.Fprintf(w, "config\t%s\n", config)
+		fmt.Fprintf(w, "schedules\t%d\n", s.GetSchedulesLoaded())
+		fmt.Fprintf(w, "dry run\t%t\n", s.GetDryRun())
+		if r := s.GetLastReload(); r != nil {
+			fmt.Fprintf(w, "last reload\t%s\n", reloadSummary(r))
+			for _, e := range r.GetErrors() {
+				fmt.Fprintf(w, "\t%s\n", e)
+			}
+		}
+		fmt.Fprintf(w, "store\t%s\n", healthText(s.GetStore()))
+		fmt.Fprintf(w, "redis\t%s\n", healthText(s.GetRedis()))
+	})
+}
+
+func runCtlReload(c *ctl, args []string) int {
+	fs := c.flagSet("reload", `Loads and validates the configuration and applies it when it is valid, by
+the same path as a file change or SIGHUP. Prints the result and, for a
+rejected configuration, its errors as FILE:LINE:COL: message; exits 1 when
+the configuration was rejected (the previous one keeps running).`)
+	if _, code := c.start(fs, args); code != proceed {
+		return code
+	}
+	ctx, cancel := c.ctx()
+	defer cancel()
+	resp, err := c.client.Reload(ctx, connect.NewRequest(&adminv1.ReloadRequest{}))
+	if err != nil {
+		return c.fail(err)
+	}
+	r := resp.Msg.GetResult()
+	status := c.print(resp.Msg, func(w io.Writer) {
+		fmt.Fprintln(w, reloadSummary(r))
+		for _, e := range r.GetErrors() {
+			fmt.Fprintln(w, e)
+		}
+	})
+	if status != exitOK {
+		return status
+	}
+	if r.GetResult() != "ok" {
+		c.errorf("reload rejected (%s): %s; revision %s keeps running", orDash(r.GetResult()), countErrors(len(r.GetErrors())), orDash(r.GetRevision()))
+		return exitCheck
+	}
+	return exitOK
+}
+
+// reloadSummary is one line: "ok (api) at T: revision R, 1 added, 0
+// removed, 2 changed".
+func reloadSummary(r *adminv1.ReloadResult) string {
+	var b strings.Builder
+	b.WriteString(orDash(r.GetResult()))
+	if r.GetTrigger() != "" {
+		fmt.Fprintf(&b, " (%s)", r.GetTrigger())
+	}
+	if r.GetAt() != nil {
+		b.WriteString(" at " + fmtTime(r.GetAt()))
+	}
+	fmt.Fprintf(&b, ": revision %s, %d added, %d removed, %d changed",
+		orDash(r.GetRevision()), r.GetAdded(), r.GetRemoved(), r.GetChanged())
+	if n := len(r.GetErrors()); n > 0 {
+		b.WriteString(", " + countErrors(n))
+	}
+	return b.String()
+}
+
+func healthText(h *adminv1.Health) string {
+	if h == nil {
+		return "-"
+	}
+	if h.GetDetail() != "" {
+		return orDash(h.GetState()) + ": " + cell(h.GetDetail(), 200)
+	}
+	return orDash(h.GetState())
+}
+
+func countErrors(n int) string {
+	return fmt.Sprintf("%d %s", n, plural(n, "error", "errors"))
+}
