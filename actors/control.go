@@ -59,9 +59,9 @@ func (rt *Runtime) Trigger(ctx context.Context, scheduleID string) (store.Job, e
 	if !r.Created {
 		return r.Job, fmt.Errorf("a fire of %q at %s already exists: %w", scheduleID, now.Format(time.RFC3339Nano), store.ErrConflict)
 	}
-	logChange(ctx, rt.logger, store.Change{Job: r.Job, Event: r.Event})
+	rt.journal(ctx, store.Change{Job: r.Job, Event: r.Event})
 	if r.Claim != nil {
-		logChange(ctx, rt.logger, *r.Claim)
+		rt.journal(ctx, *r.Claim)
 		rt.enqueue(publishMsg{Job: r.Claim.Job})
 		return r.Claim.Job, nil
 	}

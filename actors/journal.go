@@ -17,6 +17,10 @@ const (
 // journal reports one recorded transition: the "job transition" log event
 // and the Observer. Every transition this runtime records should go
 // through it, or the metrics miss it.
+// Journal records, in the logs and the metrics, a transition made outside
+// the actors (an operator's cancel or retry through the admin API).
+func (rt *Runtime) Journal(ctx context.Context, c store.Change) { rt.journal(ctx, c) }
+
 func (rt *Runtime) journal(ctx context.Context, c store.Change) {
 	logChange(ctx, rt.logger, c)
 	observeChange(rt.opts.Observer, c)

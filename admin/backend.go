@@ -39,6 +39,8 @@ type Backend interface {
 	// node.
 	Pause(ctx context.Context, id string, p actors.Pause) error
 	Resume(ctx context.Context, id string) error
+	// Journal logs ("job transition") and counts a transition the API made.
+	Journal(ctx context.Context, c store.Change)
 	// Trigger fires a schedule now, once.
 	Trigger(ctx context.Context, id string) (store.Job, error)
 	// Nodes lists the nodes sharing the store, from their heartbeats.

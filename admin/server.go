@@ -455,11 +455,7 @@ func (s *Server) transition(ctx context.Context, id int64, to store.Status, note
 		return store.Job{}, storeError(res[0].Err)
 	}
 	c := res[0].Change
-	s.logger.LogAttrs(ctx, slog.LevelInfo, "job transition",
-		slog.Int64("job_id", c.Job.ID), slog.String("schedule_id", c.Job.ScheduleID),
-		slog.String("planned_at", c.Job.PlannedAt.UTC().Format(time.RFC3339Nano)), slog.String("from", string(c.Event.From)),
-		slog.String("to", string(c.Event.To)), slog.Int("attempt", c.Event.Attempt), slog.String("node", c.Event.Node),
-		slog.String("correlation_id", c.Job.CorrelationID), slog.String("detail", c.Event.Detail))
+	s.b.Journal(ctx, c)
 	return c.Job, nil
 }
 

@@ -122,6 +122,9 @@ func (e *Engine) Redis(context.Context) (bool, error) { return false, nil }
 // Now implements admin.Backend.
 func (e *Engine) Now() time.Time { return e.clock.Now() }
 
+// Journal implements admin.Backend.
+func (e *Engine) Journal(ctx context.Context, c store.Change) { e.runtime.Journal(ctx, c) }
+
 // Trigger implements admin.Backend.
 func (e *Engine) Trigger(ctx context.Context, id string) (store.Job, error) {
 	return e.runtime.Trigger(ctx, id)
