@@ -83,6 +83,15 @@ func statusName(s adminv1.JobStatus) string {
 	return strings.ToLower(strings.TrimPrefix(s.String(), "JOB_STATUS_"))
 }
 
+// fromName is the status an event left: "new" for the event that created
+// the job (the API leaves its from unset), as the metrics label it.
+func fromName(s adminv1.JobStatus) string {
+	if s == adminv1.JobStatus_JOB_STATUS_UNSPECIFIED {
+		return "new"
+	}
+	return statusName(s)
+}
+
 // parseStatuses reads --status: names as statusName writes them,
 // separated by commas.
 func parseStatuses(s string) ([]adminv1.JobStatus, error) {

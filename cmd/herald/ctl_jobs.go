@@ -106,7 +106,7 @@ func runCtlJob(c *ctl, args []string) int {
 		fmt.Fprintln(w, "\nevents")
 		fmt.Fprintln(w, "ID\tAT\tFROM\tTO\tNODE\tATTEMPT\tDETAIL")
 		for _, e := range resp.Msg.GetEvents() {
-			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%d\t%s\n", e.GetId(), fmtTime(e.GetAt()), statusName(e.GetFrom()),
+			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%d\t%s\n", e.GetId(), fmtTime(e.GetAt()), fromName(e.GetFrom()),
 				statusName(e.GetTo()), orDash(e.GetNode()), e.GetAttempt(), cell(e.GetDetail(), 80))
 		}
 	})

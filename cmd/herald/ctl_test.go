@@ -123,7 +123,7 @@ func TestCtlCommands(t *testing.T) {
 		{"jobs range", []string{"jobs", "--from", "2029-12-31T12:00:00Z", "--to", "2030-01-02T00:00:00Z"}, exitOK, []string{"43  "}, []string{"42  ", "44  "}, ""},
 		{"jobs invalid page size", []string{"jobs", "--limit", "5000"}, exitUsage, nil, nil, "herald ctl: invalid argument: page_size: 5000"},
 		{"job", []string{"job", "42"}, exitOK,
-			[]string{"status       succeeded", "posts        1790000000000000001", "events", "ID  AT", "planned  running", "posted 1790000000000000001"}, nil, ""},
+			[]string{"status       succeeded", "posts        1790000000000000001", "events", "ID  AT", "new      planned", "planned  running", "posted 1790000000000000001"}, nil, ""},
 		{"job unknown", []string{"job", "7"}, exitNotFound, nil, nil, "herald ctl: not found: job 7 not found\n"},
 		{"cancel illegal", []string{"cancel", "42"}, exitPrecondition, nil, nil,
 			"herald ctl: failed precondition: job 42 is succeeded: cannot go from succeeded to cancelled\n"},

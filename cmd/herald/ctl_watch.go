@@ -79,7 +79,7 @@ func (c *ctl) writeEvent(m *adminv1.WatchJobEventsResponse) error {
 		fmt.Sprintf("#%d", e.GetId()),
 		fmt.Sprintf("job %d", e.GetJobId()),
 		orDash(j.GetScheduleId()),
-		fmt.Sprintf("%s -> %s", statusName(e.GetFrom()), statusName(e.GetTo())),
+		fmt.Sprintf("%s -> %s", fromName(e.GetFrom()), statusName(e.GetTo())),
 		fmt.Sprintf("attempt %d", e.GetAttempt()),
 		"node " + orDash(e.GetNode()),
 	}
