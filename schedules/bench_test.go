@@ -101,6 +101,65 @@ func BenchmarkLoad100k(b *testing.B) {
 	}
 }
 
+// BenchmarkReload100kOneFileChanged is what a node does on an edit: a
+// Loader that has loaded the 100,000 schedules of BenchmarkLoad100k loads
+// them again after one file of 1,000 was rewritten with one schedule
+// changed (each iteration toggles that schedule's text, so every Load sees
+// a change). The time includes writing the file, a fraction of a
+// millisecond. Compare with BenchmarkLoad100k, what every reload cost
+// before Loader.
+//
+//	go test -run='^$' -bench='Load100k|Reload100k' -benchtime=5x ./schedules/
+func BenchmarkReload100kOneFileChanged(b *testing.B) {
+	dir := b.TempDir()
+	writeBenchConfig(b, dir, 100, 1000)
+	name := filepath.Join(dir, "team-4", "schedules-042.yaml")
+	orig, err := os.ReadFile(name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	const old = "Post 42500: tip"
+	if !strings.Contains(string(orig), old) {
+		b.Fatalf("%s has no %q", name, old)
+	}
+	versions := [][]byte{[]byte(strings.Replace(string(orig), old, "Post 42500 (edited): tip", 1)), orig}
+	l := NewLoader(LoadOptions{})
+	if _, err := l.Load(dir); err != nil {
+		b.Fatal(err)
+	}
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	var cfg *Config
+	n := 0
+	for b.Loop() {
+		if err := os.WriteFile(name, versions[n%2], 0o644); err != nil {
+			b.Fatal(err)
+		}
+		n++
+		if cfg, err = l.Load(dir); err != nil {
+			b.Fatal(err)
+		}
+		if len(l.decoded) != 1 {
+			b.Fatalf("decoded %v, want the one file changed", l.decoded)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(n), "cpu-s/op")
+	runtime.ReadMemStats(&after)
+	if len(cfg.Schedules) != 100000 {
+		b.Fatalf("loaded %d schedules", len(cfg.Schedules))
+	}
+	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/float64(n)/(1<<20), "alloc-MB/op")
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(after.HeapAlloc)/(1<<20), "live-MB")
+	runtime.KeepAlive(cfg)
+	runtime.KeepAlive(l)
+}
+
 // cpuTime is the user and system CPU time of the process so far.
 func cpuTime() time.Duration {
 	var ru syscall.Rusage

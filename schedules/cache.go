@@ -1,6 +1,7 @@
 package schedules
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -94,43 +95,72 @@ func (c *specCache) get(k specKey, compile func() (spec.Spec, error)) (string, s
 	return r.expr, r.spec, r.err
 }
 
-// videoCache reads each video's duration once per Load: generated
-// configurations attach one clip to many schedules. An entry is keyed by
-// path, size and modification time, so a file replaced during the Load is
-// read again.
-type videoCache struct {
+// mediaCache looks at each media file once per Load: generated
+// configurations attach one clip to many schedules, and a Loader checks
+// again, on every Load, the media of each file whose decode it reuses.
+// Keying by path alone makes one Load see each file in a single state
+// even if it is replaced meanwhile.
+type mediaCache struct {
 	mu sync.Mutex
-	m  map[videoKey]videoResult
+	m  map[mediaKey]mediaProbe
 }
 
-type videoKey struct {
+// mediaKey is a media file's absolute path and whether it is a video (only
+// a video's content is read).
+type mediaKey struct {
 	path  string
-	size  int64
-	mtime time.Time
+	video bool
 }
 
-type videoResult struct {
-	d   time.Duration
-	err error
+// mediaProbe is everything validation learns of a media file from the
+// disk: a file's decode depends on nothing else outside its bytes, so two
+// equal probes mean an equal decode. It is comparable with ==.
+type mediaProbe struct {
+	notExist bool
+	err      string // a Stat error other than "does not exist"
+	regular  bool
+	size     int64
+	// dur and durErr are a video's length, read only when it is a regular
+	// file within X's video size limit.
+	dur    time.Duration
+	durErr string
 }
 
-// duration returns the length of the video at path, whose Stat is info.
-func (c *videoCache) duration(path string, info fs.FileInfo) (time.Duration, error) {
-	k := videoKey{path, info.Size(), info.ModTime()}
+// probe returns what the disk says of the media file k.
+func (c *mediaCache) probe(k mediaKey) mediaProbe {
 	c.mu.Lock()
 	r, ok := c.m[k]
 	c.mu.Unlock()
 	if ok {
-		return r.d, r.err
+		return r
 	}
-	r.d, r.err = readVideoDuration(path, info.Size())
+	r = probeMedia(k)
 	c.mu.Lock()
 	if c.m == nil {
-		c.m = make(map[videoKey]videoResult)
+		c.m = make(map[mediaKey]mediaProbe)
 	}
 	c.m[k] = r
 	c.mu.Unlock()
-	return r.d, r.err
+	return r
+}
+
+func probeMedia(k mediaKey) mediaProbe {
+	info, err := os.Stat(k.path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return mediaProbe{notExist: true}
+	case err != nil:
+		return mediaProbe{err: unwrapPathError(err).Error()}
+	case !info.Mode().IsRegular():
+		return mediaProbe{}
+	}
+	r := mediaProbe{regular: true, size: info.Size()}
+	if k.video && r.size <= mediaLimits[classVideo] {
+		if r.dur, err = readVideoDuration(k.path, r.size); err != nil {
+			r.durErr = err.Error()
+		}
+	}
+	return r
 }
 
 func readVideoDuration(path string, size int64) (time.Duration, error) {

@@ -43,6 +43,11 @@ type walker struct {
 	env     *loadEnv
 	fc      fileRef
 	hashBuf []byte // reused by scheduleHash
+
+	// mediaDeps lists each media file looked at, once, with what was
+	// seen: the decode depends on it (see Loader).
+	mediaDeps []mediaDep
+	mediaSeen map[mediaKey]struct{}
 }
 
 // path names a place in the configuration: item is the schedule or account

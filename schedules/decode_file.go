@@ -28,6 +28,7 @@ type fileDraft struct {
 // (aliases followed), so that validation can point at each one.
 type scheduleDraft struct {
 	p    path
+	i    int // the index in the schedules list
 	item *yaml.Node
 	id, account, cron, rrule, at, timezone, jitter, catchup,
 	deadline, maxAttempts, enabled, start, end, post, metrics *yaml.Node
@@ -83,7 +84,7 @@ func (w *walker) document(doc *yaml.Node, fd *fileDraft) {
 
 // schedule decodes one item of the schedules list.
 func (w *walker) schedule(n *yaml.Node, i int) *scheduleDraft {
-	d := &scheduleDraft{p: path{item: "schedules[" + itoa(i) + "]", noun: "schedule"}, item: n}
+	d := &scheduleDraft{p: path{item: "schedules[" + itoa(i) + "]", noun: "schedule"}, i: i, item: n}
 	ok := w.mapping(n, d.p, scheduleFields, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "id":

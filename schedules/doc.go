@@ -9,6 +9,11 @@
 // listing every problem at once. Nothing is applied from a configuration
 // that has a single problem; callers keep the last good Config.
 //
+// A Loader does the same again and again, as a node does on every edit:
+// it keeps each file's decode and decodes only the files whose bytes (or
+// media) changed, then runs the cross-file checks over all of them, with
+// exactly the result a fresh Load would give.
+//
 // FORMAT.md next to this file documents the format and its limits.
 //
 // Timing maths lives in the spec subpackage; this package only compiles a

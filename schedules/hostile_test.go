@@ -12,7 +12,7 @@ import (
 func loadBytes(data []byte) (*Config, error) {
 	opts := LoadOptions{}.withDefaults()
 	f := fileRef{display: "f.yaml", rel: "f.yaml", absDir: "/nonexistent"}
-	return load(opts, []fileRef{f}, nil, "", func(fileRef) ([]byte, error) { return data, nil })
+	return NewLoader(opts).load(opts, []fileRef{f}, nil, "", func(fileRef) ([]byte, error) { return data, nil })
 }
 
 // laughs builds a "billion laughs" document whose expansion, through merge

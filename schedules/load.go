@@ -11,7 +11,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -56,13 +55,17 @@ type fileRef struct {
 	absDir  string // absolute folder of the file, for media paths
 }
 
-// fileResult is what one worker makes of one file.
+// fileResult is what one worker makes of one file: the decode of its bytes,
+// before cross-file checks. A Loader keeps it for the next Load.
 type fileResult struct {
 	sum       [sha256.Size]byte
 	accounts  []*Account
 	schedules []*Schedule
 	refs      []scheduleRefs
 	diags     []Diagnostic
+	media     []mediaDep // the media files the decode looked at
+	read      bool       // the file was read, so the result may be kept
+	reused    bool       // taken from the Loader by this Load, see crossCheck
 }
 
 // loadEnv is shared by the walkers of one Load; renderer is per worker.
@@ -70,7 +73,7 @@ type loadEnv struct {
 	opts     LoadOptions
 	zones    *zoneCache
 	specs    *specCache
-	videos   *videoCache
+	media    *mediaCache
 	renderer *renderer
 }
 
@@ -79,66 +82,10 @@ type loadEnv struct {
 // Kubernetes' ..data), validates all of them together, and returns the
 // Config, or a Diagnostics error listing every problem. I/O problems are
 // diagnostics too. Files are decoded in parallel; the result does not
-// depend on the order workers finish in.
+// depend on the order workers finish in. It is a new Loader's first Load:
+// a process that loads the same paths again (on every edit) keeps a Loader.
 func Load(opts LoadOptions, paths ...string) (*Config, error) {
-	opts = opts.withDefaults()
-	if len(paths) == 0 {
-		return nil, Diagnostics{{Message: "no schedules file or folder given"}}
-	}
-	files, diags := discover(paths)
-	if len(files) == 0 && len(diags) == 0 {
-		// An empty folder is almost always a mistake (a missing mount)
-		// and applying it would stop every schedule, so it is an error.
-		diags = append(diags, Diagnostic{File: strings.Join(paths, ", "), Message: "no *.yaml or *.yml files found"})
-	}
-
-	return load(opts, files, diags, paths[0], func(f fileRef) ([]byte, error) {
-		return readFile(f.display, opts.MaxFileSize)
-	})
-}
-
-// load decodes and validates files (read by read, in parallel) and merges
-// them. Tests and the fuzzer give it files that are not on disk.
-func load(opts LoadOptions, files []fileRef, diags []Diagnostic, commitPath string, read func(fileRef) ([]byte, error)) (*Config, error) {
-	results := make([]fileResult, len(files))
-	env := loadEnv{opts: opts, zones: &zoneCache{}, specs: &specCache{}, videos: &videoCache{}}
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(opts.Workers, max(len(files), 1)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			env := env
-			env.renderer = &renderer{cache: make(map[string]cachedTemplate)}
-			for i := range next {
-				data, err := read(files[i])
-				if err != nil {
-					results[i].diags = []Diagnostic{{File: files[i].display, Message: err.Error()}}
-					continue
-				}
-				results[i] = loadFile(&env, files[i], data)
-			}
-		}()
-	}
-	for i := range files {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-
-	cfg := &Config{Accounts: make(map[string]*Account), Files: make([]string, len(files))}
-	for i, f := range files {
-		cfg.Files[i] = f.display
-	}
-	diags = append(diags, crossCheck(cfg, results)...)
-	if len(diags) > 0 {
-		return nil, sortDiagnostics(diags)
-	}
-	cfg.Revision = revision(files, results)
-	if commitPath != "" {
-		cfg.Commit = gitCommit(commitPath)
-	}
-	return cfg, nil
+	return NewLoader(opts).Load(paths...)
 }
 
 // revision hashes the sorted (relative path, content hash) pairs.
@@ -161,10 +108,9 @@ func revision(files []fileRef, results []fileResult) string {
 	return hex.EncodeToString(h.Sum(nil)[:8])
 }
 
-// loadFile decodes and validates one file.
-func loadFile(env *loadEnv, f fileRef, data []byte) fileResult {
-	var res fileResult
-	res.sum = sha256.Sum256(data)
+// loadFile decodes and validates one file, whose bytes hash to sum.
+func loadFile(env *loadEnv, f fileRef, data []byte, sum [sha256.Size]byte) fileResult {
+	res := fileResult{sum: sum, read: true}
 	w := &walker{file: f.display, env: env, fc: f}
 	var fd fileDraft
 	decodeAll(w, data, &fd)
@@ -174,7 +120,7 @@ func loadFile(env *loadEnv, f fileRef, data []byte) fileResult {
 		res.refs = make([]scheduleRefs, 0, len(fd.schedules))
 		for _, d := range fd.schedules {
 			s, refs := w.validate(d)
-			refs.item = d.p.item
+			refs.item = d.i
 			res.schedules = append(res.schedules, s)
 			res.refs = append(res.refs, refs)
 		}
@@ -184,6 +130,7 @@ func loadFile(env *loadEnv, f fileRef, data []byte) fileResult {
 			Message: fmt.Sprintf("%d more problems in this file are not shown (the first %d are)", w.dropped, maxFileDiagnostics)})
 	}
 	res.diags = w.diags
+	res.media = w.mediaDeps
 	return res
 }
 

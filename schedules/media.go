@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"unicode/utf8"
@@ -108,34 +107,33 @@ func (w *walker) mediaItem(md mediaDraft, p path) (Media, mediaHash, mediaClass,
 	}
 	shown := filepath.Join(filepath.Dir(w.fc.display), filepath.FromSlash(rel))
 	m.Path = filepath.Join(w.fc.absDir, filepath.FromSlash(rel))
-	info, err := os.Stat(m.Path)
+	pr := w.probe(mediaKey{m.Path, class == classVideo})
 	switch {
-	case errors.Is(err, fs.ErrNotExist):
+	case pr.notExist:
 		w.errf(md.path, pp, "%s: no such file", shown)
 		return m, mediaHash{}, 0, false
-	case err != nil:
-		w.errf(md.path, pp, "%s: %v", shown, unwrapPathError(err))
+	case pr.err != "":
+		w.errf(md.path, pp, "%s: %s", shown, pr.err)
 		return m, mediaHash{}, 0, false
-	case !info.Mode().IsRegular():
+	case !pr.regular:
 		w.errf(md.path, pp, "%s: not a regular file", shown)
 		return m, mediaHash{}, 0, false
-	case info.Size() > mediaLimits[class]:
-		w.errf(md.path, pp, "%s is %s, over X's limit of %d MB for %ss", shown, formatSize(info.Size()),
+	case pr.size > mediaLimits[class]:
+		w.errf(md.path, pp, "%s is %s, over X's limit of %d MB for %ss", shown, formatSize(pr.size),
 			mediaLimits[class]/mib, mediaNames[class])
 		return m, mediaHash{}, 0, false
 	}
 	if class == classVideo {
-		d, err := w.env.videos.duration(m.Path, info)
-		switch {
-		case err != nil:
-			w.errf(md.path, pp, "%s: cannot read the video's duration: %v", shown, err)
+		switch d := pr.dur; {
+		case pr.durErr != "":
+			w.errf(md.path, pp, "%s: cannot read the video's duration: %s", shown, pr.durErr)
 			return m, mediaHash{}, 0, false
 		case d < xMinVideo || d > xMaxVideo:
 			w.errf(md.path, pp, "%s is %s long; X accepts videos of 0.5 to 140 s", shown, formatSeconds(d))
 			return m, mediaHash{}, 0, false
 		}
 	}
-	h := mediaHash{rel: filepath.ToSlash(filepath.Join(filepath.Dir(filepath.FromSlash(w.fc.rel)), rel)), size: info.Size()}
+	h := mediaHash{rel: filepath.ToSlash(filepath.Join(filepath.Dir(filepath.FromSlash(w.fc.rel)), rel)), size: pr.size}
 	return m, h, class, true
 }
 
@@ -162,4 +160,25 @@ func unwrapPathError(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// probe asks the Load's media cache about k and records the answer: the
+// file's decode depends on it, so a Loader reuses the decode only while the
+// disk still answers the same (see Loader).
+func (w *walker) probe(k mediaKey) mediaProbe {
+	pr := w.env.media.probe(k)
+	if _, seen := w.mediaSeen[k]; !seen {
+		if w.mediaSeen == nil {
+			w.mediaSeen = make(map[mediaKey]struct{})
+		}
+		w.mediaSeen[k] = struct{}{}
+		w.mediaDeps = append(w.mediaDeps, mediaDep{k, pr})
+	}
+	return pr
+}
+
+// mediaDep is one media file a file's decode looked at, and what it saw.
+type mediaDep struct {
+	key   mediaKey
+	probe mediaProbe
 }

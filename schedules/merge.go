@@ -34,23 +34,29 @@ func crossCheck(cfg *Config, results []fileResult) []Diagnostic {
 		r := &results[i]
 		for j, s := range r.schedules {
 			ref := r.refs[j]
-			if ref.id != "" {
-				if first, ok := byID[ref.id]; ok {
-					diags = append(diags, Diagnostic{File: s.Source.File, Line: ref.idNode.Line, Col: ref.idNode.Column,
+			if s.ID != "" {
+				if first, ok := byID[s.ID]; ok {
+					diags = append(diags, Diagnostic{File: s.Source.File, Line: ref.idLine, Col: ref.idCol,
 						Field:   fieldOf(r, j, "id"),
-						Message: fmt.Sprintf("id: duplicate schedule id %q (first defined at %s:%d)", ref.id, first.Source.File, first.Source.Line)})
+						Message: fmt.Sprintf("id: duplicate schedule id %q (first defined at %s:%d)", s.ID, first.Source.File, first.Source.Line)})
 				} else {
-					byID[ref.id] = s
+					byID[s.ID] = s
 				}
 			}
-			if a := cfg.Accounts[ref.account]; a != nil {
-				s.Account = a.Name // one string shared by all its schedules
-			} else if ref.account != "" {
+			if a := cfg.Accounts[s.Account]; a != nil {
+				// One string shared by all of an account's schedules,
+				// but only in a file decoded by this Load: a reused
+				// Schedule may be in use by an earlier Config and is
+				// never written (the value is equal anyway).
+				if !r.reused {
+					s.Account = a.Name
+				}
+			} else if s.Account != "" {
 				if names == nil {
 					names = sortedKeys(cfg.Accounts)
 				}
-				diags = append(diags, Diagnostic{File: s.Source.File, Line: ref.accountAt.Line, Col: ref.accountAt.Column,
-					Field: fieldOf(r, j, "account"), Message: "account: " + unknownAccount(ref.account, names)})
+				diags = append(diags, Diagnostic{File: s.Source.File, Line: ref.accountLine, Col: ref.accountCol,
+					Field: fieldOf(r, j, "account"), Message: "account: " + unknownAccount(s.Account, names)})
 			}
 			cfg.Schedules = append(cfg.Schedules, s)
 		}
@@ -64,7 +70,7 @@ func crossCheck(cfg *Config, results []fileResult) []Diagnostic {
 // fieldOf names field of the j-th schedule of a file by its position in
 // the file's list.
 func fieldOf(r *fileResult, j int, field string) string {
-	return r.refs[j].item + "." + field
+	return "schedules[" + itoa(r.refs[j].item) + "]." + field
 }
 
 func unknownAccount(name string, known []string) string {

@@ -27,11 +27,14 @@ const (
 // validates the same way every day.
 var defaultSampleFrom = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// scheduleRefs is what cross-file checks need of a schedule.
+// scheduleRefs is what cross-file checks need of a schedule besides its
+// ID and Account (set only when valid). It holds positions, not the YAML
+// nodes, because a Loader keeps it between loads and a node would keep its
+// whole file's tree alive.
 type scheduleRefs struct {
-	item              string // schedules[3]
-	id, account       string
-	idNode, accountAt *yaml.Node
+	item                    int // its index in the file's schedules list
+	idLine, idCol           int
+	accountLine, accountCol int
 }
 
 // validate turns a draft into a Schedule, recording every problem. The
@@ -48,7 +51,7 @@ func (w *walker) validate(d *scheduleDraft) (*Schedule, scheduleRefs) {
 		w.errf(d.item, p, "missing required field \"id\"")
 	} else if id, ok := w.str(d.id, p.child("id")); ok {
 		if idPattern.MatchString(id) {
-			s.ID, refs.id, refs.idNode = id, id, d.id
+			s.ID, refs.idLine, refs.idCol = id, d.id.Line, d.id.Column
 		} else {
 			w.errf(d.id, p.child("id"), "%s is not a valid id (%s)", quoteShort(id), idRule)
 		}
@@ -56,7 +59,7 @@ func (w *walker) validate(d *scheduleDraft) (*Schedule, scheduleRefs) {
 	if d.account == nil {
 		w.errf(d.item, p, "missing required field \"account\"")
 	} else if name, ok := w.str(d.account, p.child("account")); ok {
-		s.Account, refs.account, refs.accountAt = name, name, d.account
+		s.Account, refs.accountLine, refs.accountCol = name, d.account.Line, d.account.Column
 	}
 	if d.timezone != nil {
 		if tz, ok := w.str(d.timezone, p.child("timezone")); ok {
