@@ -200,7 +200,14 @@ func writeScheduleFile(b *testing.B, dir string, f, end int, timing func(i int) 
 
 func loadSchedules(b *testing.B, dir string, want int) *schedules.Config {
 	b.Helper()
-	cfg, err := schedules.Load(schedules.LoadOptions{}, dir)
+	return loadSchedulesWith(b, schedules.NewLoader(schedules.LoadOptions{}), dir, want)
+}
+
+// loadSchedulesWith loads dir with l, which a reload benchmark keeps as the
+// engine keeps its Loader.
+func loadSchedulesWith(b *testing.B, l *schedules.Loader, dir string, want int) *schedules.Config {
+	b.Helper()
+	cfg, err := l.Load(dir)
 	if err != nil {
 		b.Fatal(err)
 	}
