@@ -37,6 +37,9 @@ type Engine struct {
 	addr     net.Addr
 
 	reloads chan reloadRequest
+	// loader keeps each file's decode between reloads, so an edit costs
+	// the decode of the files it touched (only start and reload use it).
+	loader  schedules.Loader
 	metrics *engineMetrics
 	tokens  *admin.Tokens
 	// stopBeats ends the heartbeats; beatsDone closes when they ended.
@@ -86,7 +89,7 @@ func (e *Engine) start(ctx context.Context) (err error) {
 	// not missed.
 	e.startWatcher(ctx)
 	// The first configuration must be valid: there is no last good one.
-	first, err := schedules.Load(schedules.LoadOptions{}, e.cfg.ConfigPaths...)
+	first, err := e.loader.Load(e.cfg.ConfigPaths...)
 	if err != nil {
 		e.logReload(ReloadResult{Result: "error", Trigger: "start", Errors: diagnostics(err)})
 		return fmt.Errorf("loading %v: %w", e.cfg.ConfigPaths, err)

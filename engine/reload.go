@@ -50,7 +50,7 @@ func (e *Engine) Reload(ctx context.Context, trigger string) (ReloadResult, erro
 }
 
 func (e *Engine) reload(ctx context.Context, trigger string) ReloadResult {
-	cfg, err := schedules.Load(schedules.LoadOptions{}, e.cfg.ConfigPaths...)
+	cfg, err := e.loader.Load(e.cfg.ConfigPaths...)
 	if err != nil {
 		e.mu.Lock()
 		rev := ""
