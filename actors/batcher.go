@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
+
+	"github.com/herald-social/herald/clock"
 )
 
 // batcher groups requests arriving from many goroutines into one call of
@@ -19,6 +22,20 @@ type batcher[Req, Res any] struct {
 
 	mu     sync.RWMutex // submit holds it shared; stop exclusively, to close in
 	closed bool
+
+	// linger, when set, holds a batch back while more requests are known
+	// to be on their way (up to max and linger.max).
+	linger *linger
+}
+
+// linger tells a batcher that requests are on their way: more reports
+// whether any are, settled is signalled when more may have turned false
+// without a request arriving, and max bounds the wait on clock.
+type linger struct {
+	more    func() bool
+	settled <-chan struct{}
+	clock   clock.Clock
+	max     time.Duration
 }
 
 type batchItem[Req, Res any] struct {
@@ -50,6 +67,7 @@ func (b *batcher[Req, Res]) start(ctx context.Context) {
 					break drain
 				}
 			}
+			items = b.wait(items)
 			reqs = reqs[:0]
 			for _, it := range items {
 				reqs = append(reqs, it.req)
@@ -66,6 +84,31 @@ func (b *batcher[Req, Res]) start(ctx context.Context) {
 			}
 		}
 	}()
+}
+
+// wait adds to items what arrives while the linger says more is on its
+// way, until the batch is full or linger.max has passed.
+func (b *batcher[Req, Res]) wait(items []batchItem[Req, Res]) []batchItem[Req, Res] {
+	l := b.linger
+	if l == nil || len(items) >= b.max || !l.more() {
+		return items
+	}
+	timeout := make(chan struct{})
+	t := l.clock.AfterFunc(l.max, func() { close(timeout) })
+	defer t.Stop()
+	for len(items) < b.max && l.more() {
+		select {
+		case it, ok := <-b.in:
+			if !ok {
+				return items
+			}
+			items = append(items, it)
+		case <-l.settled:
+		case <-timeout:
+			return items
+		}
+	}
+	return items
 }
 
 // errBatcherStopped answers requests submitted after stop.

@@ -17,6 +17,16 @@ type storeStats struct {
 	mu    sync.Mutex
 	calls map[string][]time.Duration
 	items map[string]int
+	// claimed is when the CreateJobs call that created and claimed each
+	// fire returned: the fire's commit, later than the claim's At (the
+	// time the batch began) by the write itself.
+	claimed map[fireKey]time.Time
+}
+
+// fireKey names a fire: its schedule and planned instant.
+type fireKey struct {
+	schedule string
+	planned  int64
 }
 
 func (s *storeStats) note(op string, start time.Time, items int) {
@@ -32,7 +42,34 @@ func (s *storeStats) note(op string, start time.Time, items int) {
 
 func (s *storeStats) CreateJobs(ctx context.Context, p store.CreateJobsParams) ([]store.CreateResult, error) {
 	defer s.note("CreateJobs", time.Now(), len(p.Jobs))
-	return s.Store.CreateJobs(ctx, p)
+	res, err := s.Store.CreateJobs(ctx, p)
+	end := time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.claimed == nil {
+		s.claimed = map[fireKey]time.Time{}
+	}
+	for _, r := range res {
+		if r.Claim != nil {
+			s.claimed[fireKey{r.Job.ScheduleID, r.Job.PlannedAt.UnixNano()}] = end
+		}
+	}
+	return res, err
+}
+
+// commitLateness returns, sorted, how late each fire of recs was committed
+// claimed: the return of its CreateJobs call minus its planned instant.
+func (s *storeStats) commitLateness(recs []*fireRecord) []time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var ds []time.Duration
+	for _, r := range recs {
+		if at, ok := s.claimed[fireKey{r.schedule, r.planned.UnixNano()}]; ok {
+			ds = append(ds, at.Sub(r.planned))
+		}
+	}
+	slices.Sort(ds)
+	return ds
 }
 
 func (s *storeStats) ClaimJobs(ctx context.Context, p store.ClaimJobsParams) ([]store.Change, error) {

@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"sync/atomic"
 	"time"
 
 	"github.com/herald-social/herald/schedules"
@@ -22,11 +23,23 @@ type ApplyResult struct {
 	Added, Removed, Changed, Unchanged int
 }
 
-// fireMsg is a schedule actor's timer going off. gen ties it to the arming
-// that sent it: a cancelled timer's message may already be in the mailbox.
+// fireMsg is a schedule actor's timer going off. Each arming has its own
+// message, so the actor tells a cancelled timer's message (which may
+// already be in the mailbox) from its current one by identity.
 type fireMsg struct {
-	gen  uint64
 	fire schedules.Fire
+	// settled is set once the message has left the recorder's count of
+	// fires on their way (see pendingFires): handled, or cancelled.
+	settled atomic.Bool
+}
+
+// settle takes the message out of p's count, once whatever the number of
+// calls: the actor settles it when it handles it and when it disarms its
+// timer after the timer went off, whichever comes first.
+func (m *fireMsg) settle(p *pendingFires) {
+	if m.settled.CompareAndSwap(false, true) {
+		p.done()
+	}
 }
 
 // initSchedule gives a new (or restarted) schedule actor its schedule and

@@ -3,8 +3,10 @@ package actors
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
+	"github.com/herald-social/herald/clock"
 	"github.com/herald-social/herald/store"
 )
 
@@ -16,15 +18,68 @@ import (
 // fire recorded twice (a restart, a second node) is a no-op thanks to the
 // store's unique key, and only the node that created a job claims it here.
 type recorder struct {
-	rt *Runtime
-	b  *batcher[store.NewJob, store.CreateResult]
+	rt      *Runtime
+	b       *batcher[store.NewJob, store.CreateResult]
+	pending pendingFires
 }
 
+// maxLinger bounds how long a batch of fires waits for the rest of its
+// burst (see pendingFires): a safety valve, not the usual end of the wait.
+const maxLinger = 5 * time.Millisecond
+
 func newRecorder(rt *Runtime) *recorder {
-	r := &recorder{rt: rt}
+	r := &recorder{rt: rt, pending: pendingFires{settled: make(chan struct{}, 1)}}
 	r.b = newBatcher(rt.opts.BatchSize, r.write)
+	r.b.linger = &linger{more: r.pending.more, settled: r.pending.settled, clock: rt.opts.Clock, max: maxLinger}
+	if h, ok := rt.opts.Timers.(*clock.Heap); ok {
+		// The heap counts each burst before running it: counted one by
+		// one in the timers' callbacks, a burst could look over after its
+		// first fire, when that fire is recorded before the next timer
+		// runs.
+		h.OnBurst(r.pending.addN)
+		r.pending.byBurst = true
+	}
 	return r
 }
+
+// pendingFires counts the fires whose timer went off but which have not
+// reached the recorder yet (they are in a schedule actor's mailbox), so
+// that a batch waits for the rest of its burst instead of leaving with the
+// first fire. Why: schedules due at the same instant go off together, and
+// without the wait the first one or two leave alone and the others wait a
+// whole write for the next batch, which doubled the lateness of most
+// fires of a burst. The timers' clock.Heap adds each burst as a whole (or,
+// on another clock, each timer's callback adds its fire); the actor settles
+// the message after handing the fire to the recorder, or when it disarms
+// a timer that already went off (a stopping actor never sees the message).
+type pendingFires struct {
+	n       atomic.Int64
+	settled chan struct{} // signalled when n drops to zero or below
+	byBurst bool          // the timers' clock.Heap adds whole bursts; else each callback adds its fire
+}
+
+// fired is called by a schedule timer's callback.
+func (p *pendingFires) fired() {
+	if !p.byBurst {
+		p.n.Add(1)
+	}
+}
+
+func (p *pendingFires) addN(n int) { p.n.Add(int64(n)) }
+
+func (p *pendingFires) done() {
+	if p.n.Add(-1) <= 0 {
+		select {
+		case p.settled <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// more reports whether fires are on their way to the recorder. The count
+// can dip below zero for a moment (a disarm settling a message whose
+// callback has not added it yet), which reads as none.
+func (p *pendingFires) more() bool { return p.n.Load() > 0 }
 
 // record queues a fire; it never blocks the calling actor for the write.
 // A fire refused because Herald is stopping is not lost: it is not

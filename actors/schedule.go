@@ -25,7 +25,7 @@ type scheduleActor struct {
 	schedule *schedules.Schedule
 	last     time.Time // planned instant of the latest recorded fire, at init
 	timer    clock.Timer
-	gen      uint64
+	msg      *fireMsg  // what timer sends; nil when disarmed
 	cursor   time.Time // planned instant of the latest fire handled
 }
 
@@ -35,10 +35,11 @@ func (a *scheduleActor) Receive(c actor.Context) {
 		a.schedule, a.last = m.schedule, m.last
 		a.start(c)
 	case *fireMsg:
-		if m.gen == a.gen {
+		if m == a.msg {
 			a.fire(c, m.fire, store.TriggerScheduled)
 			a.arm(c, m.fire.Planned)
 		}
+		m.settle(&a.rt.recorder.pending) // after the record: see pendingFires
 	case *updateSchedule:
 		if a.schedule == nil { // restarted, and not yet re-initialised
 			a.schedule = m.schedule
@@ -100,18 +101,26 @@ func (a *scheduleActor) arm(c actor.Context, after time.Time) {
 	if !ok {
 		return // the schedule has no more fires
 	}
-	a.gen++
-	msg := &fireMsg{gen: a.gen, fire: f}
-	self, root := c.Self(), c.ActorSystem().Root
-	a.timer = a.rt.opts.Timers.AfterFunc(f.At.Sub(a.rt.opts.Timers.Now()), func() { root.Send(self, msg) })
+	msg := &fireMsg{fire: f}
+	self, root, pending := c.Self(), c.ActorSystem().Root, &a.rt.recorder.pending
+	a.msg = msg
+	a.timer = a.rt.opts.Timers.AfterFunc(f.At.Sub(a.rt.opts.Timers.Now()), func() {
+		pending.fired()
+		root.Send(self, msg)
+	})
 }
 
+// disarm cancels the timer. If it already went off, its message is on its
+// way (or handled): it is settled here, because a stopping actor never
+// receives it and the recorder must not wait for it.
 func (a *scheduleActor) disarm() {
 	if a.timer != nil {
-		a.timer.Stop()
+		if !a.timer.Stop() {
+			a.msg.settle(&a.rt.recorder.pending)
+		}
 		a.timer = nil
 	}
-	a.gen++
+	a.msg = nil
 }
 
 // latest is the instant after which an updated schedule looks for its next

@@ -25,6 +25,17 @@ type Heap struct {
 	q       queue
 	armed   Timer     // the underlying timer, for the earliest entry
 	armedAt time.Time // its deadline
+	burst   func(n int)
+}
+
+// OnBurst sets f to be called on the Heap's goroutine with the number of
+// timers due together, before the first of them runs. Why: a caller that
+// batches the work those timers start (Herald's fire recorder) can then
+// wait for the whole burst instead of leaving with its first timer.
+func (h *Heap) OnBurst(f func(n int)) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.burst = f
 }
 
 // NewHeap returns a Heap over base.
@@ -73,18 +84,31 @@ func (h *Heap) rearm() {
 	h.armed = h.base.AfterFunc(when.Sub(h.base.Now()), h.fire)
 }
 
-// fire runs every entry that is due, in deadline order, then re-arms.
+// fire runs every entry that is due, in deadline order, then re-arms. The
+// entries due together are taken off the heap at once (so that OnBurst
+// knows how many there are); stopping one of them then reports false, as
+// for a timer already running.
 func (h *Heap) fire() {
 	for {
 		h.mu.Lock()
-		e := h.q.popDue(h.base.Now())
-		if e == nil {
+		now := h.base.Now()
+		var due []*entry
+		for e := h.q.popDue(now); e != nil; e = h.q.popDue(now) {
+			due = append(due, e)
+		}
+		if len(due) == 0 {
 			h.armed = nil
 			h.rearm()
 			h.mu.Unlock()
 			return
 		}
+		burst := h.burst
 		h.mu.Unlock()
-		e.f()
+		if burst != nil {
+			burst(len(due))
+		}
+		for _, e := range due {
+			e.f()
+		}
 	}
 }

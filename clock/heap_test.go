@@ -72,3 +72,32 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+func TestHeapOnBurstCountsTimersDueTogether(t *testing.T) {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	f := NewFake(start)
+	h := NewHeap(f)
+	bursts := make(chan int, 10)
+	ran := make(chan int, 10)
+	h.OnBurst(func(n int) { bursts <- n })
+	for i, d := range []time.Duration{time.Second, time.Second, time.Second, 2 * time.Second} {
+		h.AfterFunc(d, func() { ran <- i })
+	}
+	f.Advance(time.Second)
+	if n := <-bursts; n != 3 {
+		t.Fatalf("first burst of %d timers, want 3", n)
+	}
+	for range 3 {
+		if i := <-ran; i == 3 {
+			t.Fatal("the timer due later ran with the first burst")
+		}
+	}
+	waitFor(t, func() bool { return f.Pending() == 1 })
+	f.Advance(time.Second)
+	if n := <-bursts; n != 1 {
+		t.Fatalf("second burst of %d timers, want 1", n)
+	}
+	if i := <-ran; i != 3 {
+		t.Fatalf("timer %d ran, want 3", i)
+	}
+}
