@@ -104,10 +104,15 @@ func (a *scheduleActor) arm(c actor.Context, after time.Time) {
 	msg := &fireMsg{fire: f}
 	self, root, pending := c.Self(), c.ActorSystem().Root, &a.rt.recorder.pending
 	a.msg = msg
-	a.timer = a.rt.opts.Timers.AfterFunc(f.At.Sub(a.rt.opts.Timers.Now()), func() {
+	send := func() {
 		pending.fired()
 		root.Send(self, msg)
-	})
+	}
+	if h, ok := a.rt.opts.Timers.(*clock.Heap); ok {
+		a.timer = h.AfterFuncAt(f.At, send) // the exact instant: a burst stays one
+	} else {
+		a.timer = a.rt.opts.Timers.AfterFunc(f.At.Sub(a.rt.opts.Timers.Now()), send)
+	}
 }
 
 // disarm cancels the timer. If it already went off, its message is on its

@@ -50,9 +50,19 @@ func (h *Heap) Now() time.Time { return h.base.Now() }
 
 // AfterFunc calls f once d has elapsed on the underlying clock.
 func (h *Heap) AfterFunc(d time.Duration, f func()) Timer {
+	return h.AfterFuncAt(h.base.Now().Add(d), f)
+}
+
+// AfterFuncAt calls f once the underlying clock reaches t. Why beside
+// AfterFunc: timers armed for one instant from many goroutines then share
+// that exact deadline, so they go off as one burst (see OnBurst); computed
+// from a duration, their deadlines differ by whatever passed between the
+// caller reading the time and the Heap doing so (a wait for the Heap's
+// lock during a burst is milliseconds), and the burst split.
+func (h *Heap) AfterFuncAt(t time.Time, f func()) Timer {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	e := h.q.push(h.base.Now().Add(d), f)
+	e := h.q.push(t, f)
 	h.rearm()
 	return e
 }

@@ -101,3 +101,22 @@ func TestHeapOnBurstCountsTimersDueTogether(t *testing.T) {
 		t.Fatalf("timer %d ran, want 3", i)
 	}
 }
+
+func TestHeapAfterFuncAtKeepsTheExactDeadline(t *testing.T) {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	f := NewFake(start)
+	h := NewHeap(f)
+	bursts := make(chan int, 10)
+	h.OnBurst(func(n int) { bursts <- n })
+	at := start.Add(time.Second)
+	h.AfterFuncAt(at, func() {})
+	f.Advance(time.Millisecond) // a later arming for the same instant
+	h.AfterFuncAt(at, func() {})
+	if d, _ := f.NextDeadline(); !d.Equal(at) {
+		t.Fatalf("underlying timer armed for %v, want %v", d, at)
+	}
+	f.Set(at)
+	if n := <-bursts; n != 2 {
+		t.Fatalf("burst of %d timers, want both", n)
+	}
+}
