@@ -59,7 +59,7 @@ function table(snaps) {
   return h("table", { class: "metrics-table" },
     h("caption", { class: "visually-hidden" }, "Metrics by stage"),
     h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "stage"),
-      metricNames.map((m) => h("th", { scope: "col" }, m)))),
+      metricNames.map((m) => h("th", { scope: "col", class: "num" }, m)))),
     h("tbody", {}, snaps.map((s) => h("tr", {},
       h("th", { scope: "row" }, duration(s.stage)),
       metricNames.map((m) => h("td", { class: "num" }, s[m] ?? "0"))))));

@@ -145,7 +145,7 @@ export function jobsView(ctx) {
           : null),
       h("h3", {}, "Timeline"),
       h("table", { "data-testid": "timeline" },
-        h("thead", {}, h("tr", {}, ["time", "transition", "node", "attempt", "detail"].map((c) => h("th", { scope: "col" }, c)))),
+        h("thead", {}, h("tr", {}, ["time", "transition", "node", "attempt", "detail"].map((c) => h("th", { scope: "col", class: c === "attempt" ? "num" : null }, c)))),
         h("tbody", {}, events.map((e) => h("tr", { "data-testid": "timeline-row" },
           h("td", {}, time(e.at)),
           h("td", {}, e.from && e.from !== "JOB_STATUS_UNSPECIFIED" ? [badge(e.from), " → "] : "created → ", badge(e.to)),
