@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -29,8 +30,8 @@ schedules:
 
 // TestDashboard drives the dashboard in a real headless Chromium against
 // the real `herald serve`: the page served at /, a login with an admin
-// token, the schedules read from the API, a fire shown live from the
-// event stream, and a pause and a resume that the API then reports.
+// token, the schedules read from the API, a pause and a resume that the
+// API then reports, and a triggered job followed live on the event stream.
 func TestDashboard(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end with a browser")
@@ -77,6 +78,27 @@ func TestDashboard(t *testing.T) {
 	p.WaitText(row+` [data-testid="paused"]`, "no")
 	if pause := getSchedule(t, api, "every-second").GetPause(); pause != nil {
 		t.Fatalf("after Resume the API still reports pause %v", pause)
+	}
+
+	// Live: a job made after the page loaded its list appears and moves
+	// to succeeded through the event stream alone (the list is not read
+	// again, and the stream never dropped).
+	p.Do("list hourly's jobs",
+		chromedp.SendKeys(chromedp.CSS(`[data-testid="job-schedule"]`), "hourly"),
+		chromedp.Click(chromedp.CSS(`[data-testid="job-apply"]`)))
+	p.WaitText(`[data-testid="jobs"] tbody`, "No jobs match.")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	trig, err := api.TriggerSchedule(ctx, connect.NewRequest(&adminv1.TriggerScheduleRequest{Id: "hourly"}))
+	if err != nil {
+		t.Fatalf("TriggerSchedule: %v", err)
+	}
+	job := browsertest.Row("job-row", strconv.FormatInt(trig.Msg.GetJob().GetId(), 10))
+	p.Do("the triggered job appears", chromedp.WaitVisible(chromedp.CSS(job)))
+	p.WaitText(job+` [data-testid="job-status"]`, "succeeded")
+	ended := browsertest.Eval[int](p, `performance.getEntriesByType("resource").filter((e) => e.name.endsWith("/WatchJobEvents")).length`)
+	if ended != 0 {
+		t.Errorf("the event stream ended %d times while the page was open", ended)
 	}
 }
 
