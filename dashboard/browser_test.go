@@ -74,10 +74,16 @@ func TestPage(t *testing.T) {
 
 	t.Run("no token configured: no login", func(t *testing.T) {
 		f := newFakeAPI(nil)
+		f.schedules[1].Enabled = false // omitted from the JSON
 		url := f.serve(t)
 		p := b.Tab(t)
-		p.Do("load the page", chromedp.Navigate(url), chromedp.WaitVisible(chromedp.CSS(browsertest.Row("schedule-row", "hourly"))))
+		hourly := browsertest.Row("schedule-row", "hourly")
+		p.Do("load the page", chromedp.Navigate(url), chromedp.WaitVisible(chromedp.CSS(hourly)))
 		p.Do("no log out", chromedp.WaitNotVisible(chromedp.CSS(`[data-testid="logout"]`)), chromedp.WaitNotVisible(chromedp.CSS(`[data-testid="login-form"]`)))
+		p.Do("hourly is disabled", chromedp.WaitVisible(chromedp.CSS(hourly+` [data-testid="disabled"]`)))
+		if n := browsertest.Eval[int](p, `document.querySelectorAll('[data-testid="disabled"]').length`); n != 1 {
+			t.Errorf("%d schedules shown disabled, want 1 (hourly)", n)
+		}
 	})
 
 	t.Run("a read token hides the actions", func(t *testing.T) {
@@ -129,7 +135,7 @@ func TestPage(t *testing.T) {
 		p.Do("close", chromedp.Click(chromedp.CSS(`[data-testid="job-close"]`)), chromedp.WaitNotVisible(chromedp.CSS(`[data-testid="job-dialog"]`)))
 	})
 
-	t.Run("dead letters: retry", func(t *testing.T) {
+	t.Run("dead letters: retry; trigger", func(t *testing.T) {
 		f := newFakeAPI(nil)
 		url := f.serve(t)
 		p := b.Tab(t)
@@ -141,6 +147,9 @@ func TestPage(t *testing.T) {
 			t.Errorf("job 61 is %s after Retry, want planned", s)
 		}
 		p.WaitText(`[data-testid="notice"]`, "Job 61 is planned")
+
+		p.Do("trigger hourly", chromedp.Click(chromedp.CSS(browsertest.Row("schedule-row", "hourly")+` [data-testid="trigger"]`)))
+		p.WaitText(`[data-testid="notice"]`, "Triggered hourly: job 62 is planned")
 	})
 
 	t.Run("a failed reload is shown until a good one", func(t *testing.T) {

@@ -45,7 +45,9 @@ export function schedulesView(ctx) {
   function row(s) {
     const paused = Boolean(s.pause);
     return h("tr", { "data-testid": "schedule-row", "data-id": s.id, class: paused ? "paused" : null },
-      h("th", { scope: "row" }, h("code", {}, s.id), s.enabled === false ? h("span", { class: "tag" }, "disabled") : null),
+      // proto3 JSON leaves false out: a missing "enabled" is enabled: false.
+      h("th", { scope: "row", title: s.source ? `${s.source.file}:${s.source.line}` : null },
+        h("code", {}, s.id), s.enabled ? null : h("span", { class: "tag", "data-testid": "disabled" }, "disabled")),
       h("td", {}, s.account ?? ""),
       h("td", {}, h("span", { class: "tag" }, s.kind ?? ""), " ", h("code", {}, s.expr ?? ""),
         s.timezone ? h("span", { class: "muted" }, ` ${s.timezone}`) : null),
