@@ -54,20 +54,7 @@ func (b *batcher[Req, Res]) start(ctx context.Context) {
 		items := make([]batchItem[Req, Res], 0, b.max)
 		reqs := make([]Req, 0, b.max)
 		for first := range b.in {
-			items = append(items[:0], first)
-		drain:
-			for len(items) < b.max {
-				select {
-				case it, ok := <-b.in:
-					if !ok {
-						break drain
-					}
-					items = append(items, it)
-				default:
-					break drain
-				}
-			}
-			items = b.wait(items)
+			items = b.wait(b.drain(append(items[:0], first)))
 			reqs = reqs[:0]
 			for _, it := range items {
 				reqs = append(reqs, it.req)
@@ -105,6 +92,23 @@ func (b *batcher[Req, Res]) wait(items []batchItem[Req, Res]) []batchItem[Req, R
 			items = append(items, it)
 		case <-l.settled:
 		case <-timeout:
+			return b.drain(items)
+		}
+	}
+	// What was settled had been queued first: take it too.
+	return b.drain(items)
+}
+
+// drain adds to items what is queued, without waiting, up to max.
+func (b *batcher[Req, Res]) drain(items []batchItem[Req, Res]) []batchItem[Req, Res] {
+	for len(items) < b.max {
+		select {
+		case it, ok := <-b.in:
+			if !ok {
+				return items
+			}
+			items = append(items, it)
+		default:
 			return items
 		}
 	}
