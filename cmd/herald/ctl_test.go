@@ -31,18 +31,7 @@ func ctlEnv(extra ...string) []string {
 // runCtlBin runs `herald ctl args...` with env on top of ctlEnv.
 func runCtlBin(t *testing.T, env []string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(heraldBin, append([]string{"ctl"}, args...)...)
-	cmd.Env = ctlEnv(env...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("running herald ctl %v: %v", args, err)
-	}
-	return result{out.String(), errb.String(), code}
+	return heraldEnv(t, "", ctlEnv(env...), append([]string{"ctl"}, args...)...)
 }
 
 func TestCtlUsage(t *testing.T) {

@@ -38,11 +38,19 @@ type result struct {
 // herald runs the binary with args in dir (the repository root when empty).
 func herald(t *testing.T, dir string, args ...string) result {
 	t.Helper()
+	return heraldEnv(t, dir, nil, args...)
+}
+
+// heraldEnv runs the binary with args in dir and env as its whole
+// environment (nil: the test's own).
+func heraldEnv(t *testing.T, dir string, env []string, args ...string) result {
+	t.Helper()
 	cmd := exec.Command(heraldBin, args...)
 	cmd.Dir = dir
 	if dir == "" {
 		cmd.Dir = "../.."
 	}
+	cmd.Env = env
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
