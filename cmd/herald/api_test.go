@@ -2,8 +2,16 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -375,4 +383,71 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// TestAdminAPIOverTLS: with --tls-cert and --tls-key everything is served
+// over TLS, the API with the Connect protocol and gRPC (HTTP/2 over TLS).
+func TestAdminAPIOverTLS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	t.Parallel()
+	dir := t.TempDir()
+	certFile, keyFile, pool := selfSigned(t, dir)
+	writeFile(t, dir, "plan.yaml", "accounts:\n  brand: {platform: x}\nschedules:\n  - {id: h, account: brand, cron: \"0 * * * *\", post: {text: hi}}\n")
+	n := startNodeEnv(t, []string{"HERALD_ADMIN_TOKENS=read:" + readToken},
+		"--config", filepath.Join(dir, "plan.yaml"), "--db", "sqlite:"+filepath.Join(dir, "h.db"), "--node-id", "tls-e2e",
+		"--tls-cert", certFile, "--tls-key", keyFile)
+	started := n.waitLog("start", 30*time.Second, msgIs("herald started", "tls", "true"))
+	base := "https://" + started["listen"].(string)
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}
+	hc := &http.Client{Transport: tr}
+	for _, opts := range [][]connect.ClientOption{nil, {connect.WithGRPC()}} {
+		c := adminv1connect.NewAdminServiceClient(hc, base, append(opts, connect.WithInterceptors(testBearer(readToken)))...)
+		st, err := c.GetStatus(context.Background(), connect.NewRequest(&adminv1.GetStatusRequest{}))
+		if err != nil || st.Msg.NodeId != "tls-e2e" {
+			t.Errorf("GetStatus over TLS (%d options) = %v, %v", len(opts), st, err)
+		}
+	}
+	if resp, err := hc.Get(base + "/healthz"); err != nil || resp.StatusCode != 200 {
+		t.Errorf("healthz over TLS: %v %v", resp, err)
+	}
+	if resp, err := http.Get("http://" + started["listen"].(string) + "/healthz"); err == nil && resp.StatusCode == http.StatusOK {
+		t.Error("plain HTTP served on the TLS listener")
+	}
+	stopClean(t, n)
+}
+
+// selfSigned writes a certificate for 127.0.0.1 and its key, and returns
+// their paths and a pool that trusts the certificate.
+func selfSigned(t *testing.T, dir string) (string, string, *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "herald test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, IsCA: true, BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	writeFile(t, dir, "cert.pem", string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})))
+	writeFile(t, dir, "key.pem", string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})))
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
 }
