@@ -75,6 +75,10 @@ type account struct {
 
 	userMu sync.Mutex
 	userID string // the authenticated user, looked up once
+
+	// secrets is a digest of the resolved secrets the account was built
+	// with, to notice a rotated secret file at a reload.
+	secrets [sha256.Size]byte
 }
 
 // New returns a Platform with no accounts; Configure adds them.
@@ -111,8 +115,12 @@ func (p *Platform) Configure(ctx context.Context, cfg *schedules.Config) error {
 	var errs []error
 	for name, def := range cfg.Accounts {
 		if a, ok := old[name]; ok && reflect.DeepEqual(stripPos(a.def), stripPos(def)) {
-			next[name] = a
-			continue
+			// Same references; the secrets behind them may have changed
+			// (a mounted secret file rotated): reuse only if they did not.
+			if sum, err := p.secretsSum(def); err == nil && sum == a.secrets {
+				next[name] = a
+				continue
+			}
 		}
 		a, err := p.build(ctx, def)
 		if err != nil {
@@ -248,7 +256,35 @@ func (p *Platform) build(ctx context.Context, def *schedules.Account) (*account,
 		return nil, err
 	}
 	a.client = client
+	if a.secrets, err = p.secretsSum(def); err != nil {
+		return nil, err
+	}
 	return a, nil
+}
+
+// secretsSum digests the values behind every secret reference of def.
+func (p *Platform) secretsSum(def *schedules.Account) ([sha256.Size]byte, error) {
+	var refs []schedules.SecretRef
+	if o := def.OAuth2; o != nil {
+		refs = append(refs, o.AccessToken, o.RefreshToken, o.ClientID, o.ClientSecret)
+	}
+	if o := def.OAuth1; o != nil {
+		refs = append(refs, o.ConsumerKey, o.ConsumerSecret, o.AccessToken, o.AccessTokenSecret)
+	}
+	h := sha256.New()
+	for _, r := range refs {
+		v := ""
+		if !r.IsZero() {
+			var err error
+			if v, err = p.opts.Secrets.Resolve(r); err != nil {
+				return [sha256.Size]byte{}, err
+			}
+		}
+		fmt.Fprintf(h, "%d:%s", len(v), v)
+	}
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	return sum, nil
 }
 
 // appKey names an app for rate limiting without carrying its credential.

@@ -438,3 +438,36 @@ func TestVideoIsUploadedInChunksAndWaitsForProcessing(t *testing.T) {
 		}
 	}
 }
+
+// TestReloadPicksUpARotatedSecretFile: the YAML is the same, but the
+// mounted file behind file: changed; Configure rebuilds the account.
+func TestReloadPicksUpARotatedSecretFile(t *testing.T) {
+	w := newWorld(t, fakex.Options{})
+	w.fake.AddUser(fakex.User{ID: "1", Username: "brand", AccessToken: "at-1"})
+	secret := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(secret, []byte("at-1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a := &schedules.Account{Name: "brand", Platform: "x", Limits: "current", OAuth2: &schedules.OAuth2{AccessToken: schedules.SecretRef{Scheme: "file", Name: secret}}}
+	p := w.platform(nil)
+	ctx := context.Background()
+	if err := p.Configure(ctx, config(a)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Publish(ctx, post("brand", "one", 1), nil); err != nil {
+		t.Fatal(err)
+	}
+	// The operator rotates the token: X now knows only the new one.
+	w.fake.RevokeTokens("1")
+	w.fake.AddUser(fakex.User{ID: "1", Username: "brand", AccessToken: "at-2"})
+	if err := os.WriteFile(secret, []byte("at-2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	same := &schedules.Account{Name: "brand", Platform: "x", Limits: "current", OAuth2: &schedules.OAuth2{AccessToken: schedules.SecretRef{Scheme: "file", Name: secret}}}
+	if err := p.Configure(ctx, config(same)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Publish(ctx, post("brand", "two", 1), nil); err != nil {
+		t.Fatalf("publish after the secret file rotated: %v", err)
+	}
+}
