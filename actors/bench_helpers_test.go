@@ -36,7 +36,7 @@ import (
 // The engine benchmarks run for minutes with the real clock: they skip
 // unless HERALD_BENCH_ENGINE=1, so `go test -bench=.` elsewhere is not
 // hijacked. HERALD_BENCH_SECONDS overrides a benchmark's run length,
-// HERALD_BENCH_PUBLISHERS the publisher pool (default: the runtime's) and
+// HERALD_BENCH_PUBLISHERS the publisher pool (default: the runtime's), HERALD_BENCH_BATCH its BatchSize, and
 // HERALD_BENCH_STORE (sqlite or postgres, default postgres) the store of the
 // memory and reload benchmarks.
 func benchEngine(b *testing.B) {
@@ -112,7 +112,8 @@ func benchStoreKind() string {
 func startRuntime(b *testing.B, st store.Store, clk clock.Clock) *actors.Runtime {
 	b.Helper()
 	opts := actors.Options{Store: st, Platform: &nopPlatform{}, Clock: clk,
-		Logger: slog.New(slog.DiscardHandler), Node: "bench", Publishers: envInt("HERALD_BENCH_PUBLISHERS")}
+		Logger: slog.New(slog.DiscardHandler), Node: "bench", Publishers: envInt("HERALD_BENCH_PUBLISHERS"),
+		BatchSize: envInt("HERALD_BENCH_BATCH")}
 	if ac, ok := clk.(*armClock); ok {
 		// Watch the schedule timers themselves, not the heap's one timer.
 		opts.Clock, opts.Timers = clock.Real(), ac
