@@ -9,19 +9,11 @@ import (
 
 // sleep waits d on c, reporting false if ctx ended first.
 func sleep(ctx context.Context, c clock.Clock, d time.Duration) bool {
-	done := make(chan struct{})
-	t := c.AfterFunc(d, func() { close(done) })
-	select {
-	case <-done:
-		return true
-	case <-ctx.Done():
-		t.Stop()
-		return false
-	}
+	return sleepOrWake(ctx, c, d, nil)
 }
 
-// sleepOrWake waits d on c or until wake receives, reporting false if ctx
-// ended first.
+// sleepOrWake waits d on c or until wake receives (a nil wake never
+// does), reporting false if ctx ended first.
 func sleepOrWake(ctx context.Context, c clock.Clock, d time.Duration, wake <-chan struct{}) bool {
 	done := make(chan struct{})
 	t := c.AfterFunc(d, func() { close(done) })

@@ -154,45 +154,21 @@ func (e *Engine) Pauses(ctx context.Context) (map[string]actors.Pause, error) {
 }
 
 func (e *Engine) readPauses(ctx context.Context) (map[string]pauseState, int64, error) {
-	st, err := e.store.GetState(ctx, pausesKey)
-	if errors.Is(err, store.ErrNotFound) {
-		return map[string]pauseState{}, 0, nil
-	}
-	if err != nil {
-		return nil, 0, fmt.Errorf("reading pauses: %w", err)
-	}
-	m := map[string]pauseState{}
-	if err := json.Unmarshal(st.Value, &m); err != nil {
-		return nil, 0, fmt.Errorf("stored pauses: %w", err)
-	}
-	return m, st.Version, nil
+	return readDoc[pauseState](ctx, e.store, pausesKey)
 }
 
 // updatePauses applies change to the stored pauses with a compare-and-swap
 // (retried when another node wrote first), then hands them to the actors.
 func (e *Engine) updatePauses(ctx context.Context, change func(map[string]pauseState)) error {
-	for try := 0; ; try++ {
-		m, version, err := e.readPauses(ctx)
-		if err != nil {
-			return err
-		}
+	m, err := updateDoc(ctx, e.store, e.clock.Now, pausesKey, func(m map[string]pauseState, now time.Time) {
 		change(m)
-		now := e.clock.Now()
 		maps.DeleteFunc(m, func(_ string, p pauseState) bool { return !p.Until.IsZero() && !now.Before(p.Until) })
-		b, err := json.Marshal(m)
-		if err != nil {
-			return err
-		}
-		_, err = e.store.PutState(ctx, store.PutStateParams{Key: pausesKey, Value: b, Version: version, Now: now})
-		if errors.Is(err, store.ErrConflict) && try < 10 {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("storing pauses: %w", err)
-		}
-		e.applyPauses(m)
-		return nil
+	})
+	if err != nil {
+		return err
 	}
+	e.applyPauses(m)
+	return nil
 }
 
 func (e *Engine) applyPauses(m map[string]pauseState) {
@@ -239,46 +215,22 @@ func (e *Engine) Nodes(ctx context.Context) ([]admin.NodeInfo, error) {
 }
 
 func (e *Engine) readNodes(ctx context.Context) (map[string]nodeState, int64, error) {
-	st, err := e.store.GetState(ctx, nodesKey)
-	if errors.Is(err, store.ErrNotFound) {
-		return map[string]nodeState{}, 0, nil
-	}
-	if err != nil {
-		return nil, 0, fmt.Errorf("reading nodes: %w", err)
-	}
-	m := map[string]nodeState{}
-	if err := json.Unmarshal(st.Value, &m); err != nil {
-		return nil, 0, fmt.Errorf("stored nodes: %w", err)
-	}
-	return m, st.Version, nil
+	return readDoc[nodeState](ctx, e.store, nodesKey)
 }
 
 // beat records this node (or, with gone, removes it) and forgets nodes
 // silent for a day.
 func (e *Engine) beat(ctx context.Context, gone bool) error {
 	info := e.Info()
-	for try := 0; ; try++ {
-		m, version, err := e.readNodes(ctx)
-		if err != nil {
-			return err
-		}
-		now := e.clock.Now()
+	_, err := updateDoc(ctx, e.store, e.clock.Now, nodesKey, func(m map[string]nodeState, now time.Time) {
 		maps.DeleteFunc(m, func(_ string, n nodeState) bool { return now.Sub(n.LastSeen) > 24*time.Hour })
 		if gone {
 			delete(m, info.ID)
 		} else {
 			m[info.ID] = nodeState{Version: info.Version, Revision: info.Revision, DryRun: info.DryRun, StartedAt: info.StartedAt, LastSeen: now}
 		}
-		b, err := json.Marshal(m)
-		if err != nil {
-			return err
-		}
-		_, err = e.store.PutState(ctx, store.PutStateParams{Key: nodesKey, Value: b, Version: version, Now: now})
-		if errors.Is(err, store.ErrConflict) && try < 10 {
-			continue
-		}
-		return err
-	}
+	})
+	return err
 }
 
 // heartbeats records this node every heartbeat and picks up pauses made
@@ -307,3 +259,46 @@ func (e *Engine) heartbeats(ctx context.Context) {
 type adminBackend struct{ *Engine }
 
 func (b adminBackend) Reload(ctx context.Context) (admin.Reload, error) { return b.reloadFromAPI(ctx) }
+
+// readDoc reads a JSON document of the store's state (id -> V) and its
+// version; an absent one is empty at version 0.
+func readDoc[V any](ctx context.Context, st store.Store, key string) (map[string]V, int64, error) {
+	m := map[string]V{}
+	got, err := st.GetState(ctx, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return m, 0, nil
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("reading %s: %w", key, err)
+	}
+	if err := json.Unmarshal(got.Value, &m); err != nil {
+		return nil, 0, fmt.Errorf("stored %s: %w", key, err)
+	}
+	return m, got.Version, nil
+}
+
+// updateDoc applies change to a JSON document of the store's state with a
+// compare-and-swap, reading and changing it again when another node wrote
+// first (up to 10 times). It returns the document as stored.
+func updateDoc[V any](ctx context.Context, st store.Store, now func() time.Time, key string, change func(map[string]V, time.Time)) (map[string]V, error) {
+	for try := 0; ; try++ {
+		m, version, err := readDoc[V](ctx, st, key)
+		if err != nil {
+			return nil, err
+		}
+		at := now()
+		change(m, at)
+		b, err := json.Marshal(m)
+		if err != nil {
+			return nil, err
+		}
+		_, err = st.PutState(ctx, store.PutStateParams{Key: key, Value: b, Version: version, Now: at})
+		if errors.Is(err, store.ErrConflict) && try < 10 {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("storing %s: %w", key, err)
+		}
+		return m, nil
+	}
+}

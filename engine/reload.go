@@ -52,32 +52,29 @@ func (e *Engine) Reload(ctx context.Context, trigger string) (ReloadResult, erro
 func (e *Engine) reload(ctx context.Context, trigger string) ReloadResult {
 	cfg, err := e.loader.Load(e.cfg.ConfigPaths...)
 	if err != nil {
-		e.mu.Lock()
-		rev := ""
-		if e.current != nil {
-			rev = e.current.Revision
-		}
-		e.mu.Unlock()
-		r := ReloadResult{Result: "error", Trigger: trigger, Revision: rev, Errors: diagnostics(err), At: e.clock.Now()}
-		e.logReload(r)
-		e.setLast(r, nil)
-		return r
+		return e.reject(trigger, diagnostics(err))
 	}
 	// Accounts first: a new account whose secret is missing rejects the
 	// whole reload, like a schedule error would.
 	if err := e.platform.Configure(ctx, cfg); err != nil {
-		e.mu.Lock()
-		rev := ""
-		if e.current != nil {
-			rev = e.current.Revision
-		}
-		e.mu.Unlock()
-		r := ReloadResult{Result: "error", Trigger: trigger, Revision: rev, Errors: strings.Split(err.Error(), "\n"), At: e.clock.Now()}
-		e.logReload(r)
-		e.setLast(r, nil)
-		return r
+		return e.reject(trigger, strings.Split(err.Error(), "\n"))
 	}
 	return e.apply(ctx, cfg, trigger)
+}
+
+// reject records a load that is not applied: the running configuration
+// stays, and its revision is reported.
+func (e *Engine) reject(trigger string, errs []string) ReloadResult {
+	e.mu.Lock()
+	rev := ""
+	if e.current != nil {
+		rev = e.current.Revision
+	}
+	e.mu.Unlock()
+	r := ReloadResult{Result: "error", Trigger: trigger, Revision: rev, Errors: errs, At: e.clock.Now()}
+	e.logReload(r)
+	e.setLast(r, nil)
+	return r
 }
 
 // apply hands a valid configuration to the actors with each schedule's
