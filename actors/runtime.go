@@ -33,7 +33,7 @@ type Options struct {
 	Node   string       // this node's id, recorded in events and leases (required)
 
 	Publishers       int           // publisher pool size, default 8
-	BatchSize        int           // largest store batch, default 500
+	BatchSize        int           // largest store batch, default 2000: a second's burst of fires at 100,000 schedules a minute (1,667) fits one
 	Lease            time.Duration // a running job's lease, default 1m
 	PublishTimeout   time.Duration // one publish, default 30s
 	DispatchInterval time.Duration // how often the dispatcher looks, default 1s
@@ -81,7 +81,7 @@ func (o *Options) setDefaults() error {
 		o.Observer = noObserver{}
 	}
 	defInt(&o.Publishers, 8)
-	defInt(&o.BatchSize, 500)
+	defInt(&o.BatchSize, 2000)
 	defInt(&o.MaxAttempts, 5)
 	def(&o.Lease, time.Minute)
 	def(&o.PublishTimeout, 30*time.Second)
