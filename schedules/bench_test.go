@@ -62,6 +62,28 @@ func writeBenchConfig(tb testing.TB, dir string, files, perFile int) {
 	}
 }
 
+// writeFlowBenchConfig writes n schedules under dir in the flow style the
+// engine benchmarks load (actors/bench_helpers_test.go): files of 5,000
+// one-line schedules sharing one account, one cron and one post text, plus
+// accounts.yaml.
+func writeFlowBenchConfig(tb testing.TB, dir string, n int) {
+	tb.Helper()
+	const perFile = 5000
+	if err := os.WriteFile(filepath.Join(dir, "accounts.yaml"), []byte("accounts:\n  bench: {platform: x}\n"), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	for f := 0; f*perFile < n; f++ {
+		var b strings.Builder
+		b.WriteString("schedules:\n")
+		for i := f * perFile; i < min(n, (f+1)*perFile); i++ {
+			fmt.Fprintf(&b, "  - {id: s-%07d, account: bench, cron: \"0 0 1 1 *\", post: {text: \"post {{ .Run }}\"}}\n", i)
+		}
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("schedules-%03d.yaml", f)), []byte(b.String()), 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkLoad100k loads 100,000 schedules in 100 files. Besides ns/op it
 // reports the CPU time of one load over all cores (cpu-s/op, which unlike
 // ns/op does not suffer when other processes share the machine), the heap
@@ -73,6 +95,24 @@ func writeBenchConfig(tb testing.TB, dir string, files, perFile int) {
 func BenchmarkLoad100k(b *testing.B) {
 	dir := b.TempDir()
 	writeBenchConfig(b, dir, 100, 1000)
+	benchLoad(b, dir, 100000)
+}
+
+// BenchmarkLoadFlow100k is BenchmarkLoad100k on what the engine benchmarks
+// load, 20 files of 5,000 flow-style one-line schedules
+// (writeFlowBenchConfig): the YAML parse and the per-schedule overhead
+// weigh more there, since the timing and the text are shared.
+//
+//	go test -run='^$' -bench=LoadFlow100k -benchtime=5x ./schedules/
+func BenchmarkLoadFlow100k(b *testing.B) {
+	dir := b.TempDir()
+	writeFlowBenchConfig(b, dir, 100000)
+	benchLoad(b, dir, 100000)
+}
+
+// benchLoad loads dir b.N times and reports the metrics BenchmarkLoad100k
+// describes; each load must give want schedules.
+func benchLoad(b *testing.B, dir string, want int) {
 	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
@@ -88,8 +128,8 @@ func BenchmarkLoad100k(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
 	runtime.ReadMemStats(&after)
-	if len(cfg.Schedules) != 100000 {
-		b.Fatalf("loaded %d schedules", len(cfg.Schedules))
+	if len(cfg.Schedules) != want {
+		b.Fatalf("loaded %d schedules, want %d", len(cfg.Schedules), want)
 	}
 	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/float64(b.N)/(1<<20), "alloc-MB/op")
 	runtime.GC()
