@@ -42,7 +42,11 @@ type walker struct {
 
 	env     *loadEnv
 	fc      fileRef
-	hashBuf []byte // reused by scheduleHash
+	hashBuf []byte          // reused by scheduleHash
+	drafts  []scheduleDraft // see newDraft
+	// sampleData is the RenderData of the sample run (see sample), kept
+	// here so that each schedule does not allocate one.
+	sampleData RenderData
 
 	// mediaDeps lists each media file looked at, once, with what was
 	// seen: the decode depends on it (see Loader).
@@ -57,25 +61,45 @@ type walker struct {
 // says which item, and a problem inside YAML anchor defaults shared by many
 // schedules then reads the same for each and is reported once.
 // Diagnostic.Field is the full path.
-type path struct{ item, rel, noun string }
+//
+// A schedule's item is kept as "schedules" and its index (n, the index
+// plus one; 0 for none), and a message builds "schedules[3]" only when it
+// needs it: every schedule has a path, few have a problem.
+type path struct {
+	item      string
+	n         int
+	rel, noun string
+}
 
 func (p path) child(name string) path {
 	if p.rel == "" {
-		return path{p.item, name, p.noun}
+		return p.sub(name)
 	}
-	return path{p.item, p.rel + "." + name, p.noun}
+	return p.sub(p.rel + "." + name)
 }
 
-func (p path) index(i int) path { return path{p.item, p.rel + "[" + itoa(i) + "]", p.noun} }
+// sub returns the path of the field rel (a full relative path such as
+// "post.text") of p's item.
+func (p path) sub(rel string) path { return path{p.item, p.n, rel, p.noun} }
+
+func (p path) index(i int) path { return p.sub(p.rel + "[" + itoa(i) + "]") }
+
+// itemName is the item as Diagnostic.Field shows it: schedules[3].
+func (p path) itemName() string {
+	if p.n == 0 {
+		return p.item
+	}
+	return p.item + "[" + itoa(p.n-1) + "]"
+}
 
 func (p path) field() string {
 	switch {
 	case p.item == "":
 		return p.rel
 	case p.rel == "":
-		return p.item
+		return p.itemName()
 	}
-	return p.item + "." + p.rel
+	return p.itemName() + "." + p.rel
 }
 
 func (p path) label() string {
@@ -85,7 +109,7 @@ func (p path) label() string {
 	case p.noun != "":
 		return p.noun
 	}
-	return p.item
+	return p.itemName()
 }
 
 // full reports whether the file has all the diagnostics it may keep; the
@@ -284,18 +308,21 @@ func (w *walker) unknownField(k *yaml.Node, p path, known []string) {
 	w.errf(k, p, "unknown field %q (known: %s)", k.Value, strings.Join(known, ", "))
 }
 
-// keySet holds the keys of one mapping: a slice while small (every
-// schedule), a map when a hostile or huge mapping would make scans quadratic.
+// keySet holds the keys of one mapping: an array in the keySet itself
+// while small (every schedule; the keySet lives on mapping's stack, so a
+// schedule's keys cost no allocation), a map when a hostile or huge
+// mapping would make scans quadratic.
 type keySet struct {
-	list []*yaml.Node
-	m    map[string]*yaml.Node
+	small [32]*yaml.Node
+	n     int // keys in small
+	m     map[string]*yaml.Node
 }
 
 func (s *keySet) find(name string) *yaml.Node {
 	if s.m != nil {
 		return s.m[name]
 	}
-	for _, k := range s.list {
+	for _, k := range s.small[:s.n] {
 		if k.Value == name {
 			return k
 		}
@@ -304,16 +331,17 @@ func (s *keySet) find(name string) *yaml.Node {
 }
 
 func (s *keySet) add(k *yaml.Node) {
-	if s.m == nil && len(s.list) < 32 {
-		s.list = append(s.list, k)
+	if s.m == nil && s.n < len(s.small) {
+		s.small[s.n] = k
+		s.n++
 		return
 	}
 	if s.m == nil {
 		s.m = make(map[string]*yaml.Node, 64)
-		for _, x := range s.list {
+		for _, x := range s.small[:s.n] {
 			s.m[x.Value] = x
 		}
-		s.list = nil
+		s.small, s.n = [len(s.small)]*yaml.Node{}, 0
 	}
 	s.m[k.Value] = k
 }

@@ -9,11 +9,27 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// idPattern is the form of schedule ids and account names: lowercase so
-// that two ids never differ only by case (they end up in URLs, metric
-// labels, log fields and the job dedupe key), starting with a letter or a
-// digit, at most 128 characters.
-var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,127}$`)
+// validID reports whether s has the form of schedule ids and account
+// names, ^[a-z0-9][a-z0-9._-]{0,127}$: lowercase so that two ids never
+// differ only by case (they end up in URLs, metric labels, log fields and
+// the job dedupe key), starting with a letter or a digit, at most 128
+// characters. It is written out rather than a regexp because every
+// schedule's id goes through it.
+func validID(s string) bool {
+	if len(s) == 0 || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+		case i > 0 && (c == '.' || c == '_' || c == '-'):
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 const idRule = "use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit, at most 128 characters"
 
@@ -44,7 +60,7 @@ const maxWindowLimit = 1_000_000
 func (w *walker) account(name string, k, n *yaml.Node) *Account {
 	p := path{item: "accounts." + name}
 	a := &Account{Name: name, Limits: "current", Source: Pos{w.file, k.Line, k.Column}}
-	if !idPattern.MatchString(name) {
+	if !validID(name) {
 		w.errf(k, path{rel: "accounts"}, "%s is not a valid account name (%s)", quoteShort(name), idRule)
 	}
 	if !w.quietMapping(n, p) {

@@ -84,7 +84,8 @@ func (w *walker) document(doc *yaml.Node, fd *fileDraft) {
 
 // schedule decodes one item of the schedules list.
 func (w *walker) schedule(n *yaml.Node, i int) *scheduleDraft {
-	d := &scheduleDraft{p: path{item: "schedules[" + itoa(i) + "]", noun: "schedule"}, i: i, item: n}
+	d := w.newDraft()
+	*d = scheduleDraft{p: path{item: "schedules", n: i + 1, noun: "schedule"}, i: i, item: n}
 	ok := w.mapping(n, d.p, scheduleFields, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "id":
@@ -127,21 +128,36 @@ func (w *walker) schedule(n *yaml.Node, i int) *scheduleDraft {
 	return d
 }
 
+// draftChunk is how many scheduleDrafts newDraft allocates at once.
+const draftChunk = 256
+
+// newDraft returns a zero scheduleDraft, taken from a chunk: one
+// allocation per schedule adds up over a million of them, and drafts live
+// only while their file is decoded.
+func (w *walker) newDraft() *scheduleDraft {
+	if len(w.drafts) == 0 {
+		w.drafts = make([]scheduleDraft, draftChunk)
+	}
+	d := &w.drafts[0]
+	w.drafts = w.drafts[1:]
+	return d
+}
+
 func (w *walker) post(d *scheduleDraft, n *yaml.Node) {
-	p := d.p.child("post")
+	p := d.p.sub("post")
 	d.postOK = w.mapping(n, p, postFields, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "text":
 			d.text = v
 		case "thread":
 			d.thread = v
-			d.threadItems, _ = w.sequence(v, p.child("thread"))
+			d.threadItems, _ = w.sequence(v, d.p.sub("post.thread"))
 		case "media":
 			d.media = v
-			items, _ := w.sequence(v, p.child("media"))
+			items, _ := w.sequence(v, d.p.sub("post.media"))
 			for i, it := range items {
 				md := mediaDraft{i: i, item: it}
-				ok := w.mapping(it, p.child("media").index(i), mediaFields, func(key string, k, v *yaml.Node) {
+				ok := w.mapping(it, d.p.sub("post.media").index(i), mediaFields, func(key string, k, v *yaml.Node) {
 					if key == "path" {
 						md.path = v
 					} else {

@@ -50,7 +50,7 @@ func (w *walker) validate(d *scheduleDraft) (*Schedule, scheduleRefs) {
 	if d.id == nil {
 		w.errf(d.item, p, "missing required field \"id\"")
 	} else if id, ok := w.str(d.id, p.child("id")); ok {
-		if idPattern.MatchString(id) {
+		if validID(id) {
 			s.ID, refs.idLine, refs.idCol = id, d.id.Line, d.id.Column
 		} else {
 			w.errf(d.id, p.child("id"), "%s is not a valid id (%s)", quoteShort(id), idRule)
@@ -234,7 +234,7 @@ type postTemplate struct {
 // postContent checks the post's fields and returns what the hash needs of
 // its media and the texts that decoded, for the sample run.
 func (w *walker) postContent(d *scheduleDraft, s *Schedule) ([]mediaHash, []postTemplate) {
-	p := d.p.child("post")
+	p := d.p.sub("post")
 	if d.post == nil {
 		w.errf(d.item, d.p, "missing required field \"post\"")
 		return nil, nil
@@ -245,16 +245,16 @@ func (w *walker) postContent(d *scheduleDraft, s *Schedule) ([]mediaHash, []post
 	texts := make([]postTemplate, 0, 1+len(d.threadItems))
 	if d.text == nil {
 		w.errf(d.post, p, "missing required field \"text\"")
-	} else if text, ok := w.str(d.text, p.child("text")); ok {
+	} else if text, ok := w.str(d.text, d.p.sub("post.text")); ok {
 		s.Post.Text = text
-		texts = append(texts, postTemplate{d.text, p.child("text"), text})
+		texts = append(texts, postTemplate{d.text, d.p.sub("post.text"), text})
 	}
 	if len(d.threadItems) > maxThread {
-		w.errf(d.thread, p.child("thread"), "%d posts, over the limit of %d", len(d.threadItems), maxThread)
+		w.errf(d.thread, d.p.sub("post.thread"), "%d posts, over the limit of %d", len(d.threadItems), maxThread)
 	} else if len(d.threadItems) > 0 {
 		s.Post.Thread = make([]string, len(d.threadItems))
 		for i, n := range d.threadItems {
-			ip := p.child("thread").index(i)
+			ip := d.p.sub("post.thread").index(i)
 			if text, ok := w.str(n, ip); ok {
 				s.Post.Thread[i] = text
 				texts = append(texts, postTemplate{n, ip, text})
@@ -298,29 +298,36 @@ func (w *walker) sample(d *scheduleDraft, s *Schedule, texts []postTemplate) {
 			planned = from
 		}
 	}
-	data := RenderData{Run: 1, Planned: planned.In(s.Location), Schedule: s.ID, Account: s.Account}
+	data := &w.sampleData
+	*data = RenderData{Run: 1, Planned: planned.In(s.Location), Schedule: s.ID, Account: s.Account}
 	for _, t := range texts {
 		tmpl, err := w.env.renderer.prepare(t.p.rel, t.text)
 		if err != nil {
 			w.errf(t.n, t.p, "%s", strings.TrimPrefix(err.Error(), ErrTemplate.Error()+": "))
 			continue
 		}
-		sample := ""
-		if strings.Contains(t.text, "{{") {
-			sample = fmt.Sprintf(" (sample run: Run 1, Planned %s)", data.Planned.Format(time.RFC3339))
-		}
-		got, err := w.env.renderer.execute(tmpl, &data)
+		got, err := w.env.renderer.execute(tmpl, data)
 		if err != nil {
-			w.errf(t.n, t.p, "%s%s", strings.TrimPrefix(err.Error(), ErrTemplate.Error()+": "), sample)
+			w.errf(t.n, t.p, "%s%s", strings.TrimPrefix(err.Error(), ErrTemplate.Error()+": "), sampleNote(t.text, data))
 			continue
 		}
 		switch err := checkPost(got); {
-		case errors.Is(err, ErrEmptyText) && sample == "":
+		case errors.Is(err, ErrEmptyText) && !strings.Contains(t.text, "{{"):
 			w.errf(t.n, t.p, "must not be empty")
 		case errors.Is(err, ErrEmptyText):
-			w.errf(t.n, t.p, "renders to an empty post%s", sample)
+			w.errf(t.n, t.p, "renders to an empty post%s", sampleNote(t.text, data))
 		case err != nil:
-			w.errf(t.n, t.p, "%v%s", err, sample)
+			w.errf(t.n, t.p, "%v%s", err, sampleNote(t.text, data))
 		}
 	}
+}
+
+// sampleNote ends a message about the sample run of text: what it ran
+// with, when text has actions. It is built only for a message, since
+// formatting the time for every schedule costs more than the run.
+func sampleNote(text string, data *RenderData) string {
+	if !strings.Contains(text, "{{") {
+		return ""
+	}
+	return fmt.Sprintf(" (sample run: Run 1, Planned %s)", data.Planned.Format(time.RFC3339))
 }
