@@ -42,8 +42,7 @@ type walker struct {
 
 	env     *loadEnv
 	fc      fileRef
-	hashBuf []byte          // reused by scheduleHash
-	drafts  []scheduleDraft // see newDraft
+	hashBuf []byte // reused by scheduleHash
 	// sampleData is the RenderData of the sample run (see sample), kept
 	// here so that each schedule does not allocate one.
 	sampleData RenderData

@@ -128,20 +128,10 @@ func (w *walker) schedule(n *yaml.Node, i int) *scheduleDraft {
 	return d
 }
 
-// draftChunk is how many scheduleDrafts newDraft allocates at once.
-const draftChunk = 256
-
-// newDraft returns a zero scheduleDraft, taken from a chunk: one
+// newDraft returns a zero scheduleDraft from the worker's scratch: one
 // allocation per schedule adds up over a million of them, and drafts live
 // only while their file is decoded.
-func (w *walker) newDraft() *scheduleDraft {
-	if len(w.drafts) == 0 {
-		w.drafts = make([]scheduleDraft, draftChunk)
-	}
-	d := &w.drafts[0]
-	w.drafts = w.drafts[1:]
-	return d
-}
+func (w *walker) newDraft() *scheduleDraft { return w.env.scratch.drafts.new() }
 
 func (w *walker) post(d *scheduleDraft, n *yaml.Node) {
 	p := d.p.sub("post")

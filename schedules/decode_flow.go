@@ -22,15 +22,15 @@ import (
 // reports false for anything else, and the caller then uses yaml.v3, so
 // every other file (and every syntax error) reads exactly as before.
 //
-// Nodes come from chunks, and each distinct key, and each value equal to
+// Nodes come from the worker's scratch, and each distinct key, and each value equal to
 // the one before it for the same key (a shared account, timing or text),
 // is one string, which the loaded schedules then share.
-func flowTree(data []byte) (*yaml.Node, bool) {
+func flowTree(data []byte, s *scratch) (*yaml.Node, bool) {
 	const head = "schedules:\n"
 	if len(data) <= len(head) || string(data[:len(head)]) != head {
 		return nil, false
 	}
-	f := flowParser{data: data, pos: len(head), line: 2, last: make(map[string]string)}
+	f := flowParser{data: data, pos: len(head), line: 2, s: s, last: make(map[string]string)}
 	indent := 0
 	for indent < len(data)-f.pos && data[f.pos+indent] == ' ' {
 		indent++
@@ -73,19 +73,15 @@ type flowParser struct {
 	data           []byte
 	pos, lineStart int
 	line           int
-	nodes          []yaml.Node  // the rest of the current chunk
-	ptrs           []*yaml.Node // the rest of the current chunk of Content
+	s              *scratch
 	stack          []*yaml.Node // the pairs of the mappings being read
 	keys           []string     // the distinct keys seen
 	last           map[string]string
 }
 
-// Chunk sizes: about 12 nodes per schedule line.
 const (
-	flowNodeChunk = 1024
-	flowPtrChunk  = 2048
-	flowMaxDepth  = 3 // mappings inside a line's mapping
-	flowMaxKey    = 64
+	flowMaxDepth = 3 // mappings inside a line's mapping
+	flowMaxKey   = 64
 )
 
 func (f *flowParser) at(i int) byte {
@@ -96,11 +92,7 @@ func (f *flowParser) at(i int) byte {
 }
 
 func (f *flowParser) node(kind yaml.Kind, tag string, line, col int) *yaml.Node {
-	if len(f.nodes) == 0 {
-		f.nodes = make([]yaml.Node, flowNodeChunk)
-	}
-	n := &f.nodes[0]
-	f.nodes = f.nodes[1:]
+	n := f.s.nodes.new()
 	n.Kind, n.Tag, n.Line, n.Column = kind, tag, line, col
 	return n
 }
@@ -108,12 +100,7 @@ func (f *flowParser) node(kind yaml.Kind, tag string, line, col int) *yaml.Node 
 // content copies the top len(f.stack)-from entries of the stack into a
 // Content slice of their own.
 func (f *flowParser) content(from int) []*yaml.Node {
-	k := len(f.stack) - from
-	if len(f.ptrs) < k {
-		f.ptrs = make([]*yaml.Node, max(flowPtrChunk, k))
-	}
-	c := f.ptrs[:k:k]
-	f.ptrs = f.ptrs[k:]
+	c := f.s.ptrs.slice(len(f.stack) - from)
 	copy(c, f.stack[from:])
 	f.stack = f.stack[:from]
 	return c

@@ -54,7 +54,7 @@ var flowCases = []struct {
 // the others, and builds for each what yaml.v3 builds.
 func TestFlowTree(t *testing.T) {
 	for _, c := range flowCases {
-		doc, ok := flowTree([]byte(c.text))
+		doc, ok := flowTree([]byte(c.text), newScratch())
 		if ok != c.ok {
 			t.Errorf("flowTree(%q) ok = %v, want %v", c.text, ok, c.ok)
 		}
@@ -69,7 +69,7 @@ func TestFlowTree(t *testing.T) {
 	for i := range 3000 {
 		fmt.Fprintf(&b, "  - {id: s-%07d, account: bench, cron: \"0 0 1 1 *\", post: {text: \"post {{ .Run }}\"}}\n", i)
 	}
-	doc, ok := flowTree([]byte(b.String()))
+	doc, ok := flowTree([]byte(b.String()), newScratch())
 	if !ok {
 		t.Fatal("flowTree refused the benchmark form")
 	}
@@ -85,7 +85,7 @@ func FuzzFlowTree(f *testing.F) {
 		f.Add([]byte(c.text))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if doc, ok := flowTree(data); ok {
+		if doc, ok := flowTree(data, newScratch()); ok {
 			if diff := compareYAML(doc, data); diff != "" {
 				t.Errorf("flowTree(%q): %s", data, diff)
 			}

@@ -68,13 +68,15 @@ type fileResult struct {
 	reused    bool       // taken from the Loader by this Load, see crossCheck
 }
 
-// loadEnv is shared by the walkers of one Load; renderer is per worker.
+// loadEnv is shared by the walkers of one Load; renderer and scratch are
+// per worker.
 type loadEnv struct {
 	opts     LoadOptions
 	zones    *zoneCache
 	specs    *specCache
 	media    *mediaCache
 	renderer *renderer
+	scratch  *scratch
 }
 
 // Load reads every *.yaml and *.yml file under paths (files, or folders
@@ -111,6 +113,7 @@ func revision(files []fileRef, results []fileResult) string {
 // loadFile decodes and validates one file, whose bytes hash to sum.
 func loadFile(env *loadEnv, f fileRef, data []byte, sum [sha256.Size]byte) fileResult {
 	res := fileResult{sum: sum, read: true}
+	env.scratch.reset()
 	w := &walker{file: f.display, env: env, fc: f}
 	var fd fileDraft
 	decodeAll(w, data, &fd)
@@ -137,7 +140,7 @@ func loadFile(env *loadEnv, f fileRef, data []byte, sum [sha256.Size]byte) fileR
 // decodeAll parses every YAML document in data and walks it. A file in
 // the one-line flow form is read by flowTree instead of yaml.v3.
 func decodeAll(w *walker, data []byte, fd *fileDraft) {
-	if doc, ok := flowTree(data); ok {
+	if doc, ok := flowTree(data, w.env.scratch); ok {
 		if w.prepare(doc) {
 			w.document(doc, fd)
 		} else {

@@ -81,6 +81,7 @@ func (l *Loader) load(opts LoadOptions, files []fileRef, diags []Diagnostic, com
 			defer wg.Done()
 			env := env
 			env.renderer = &renderer{cache: make(map[string]cachedTemplate)}
+			env.scratch = newScratch()
 			for i := range next {
 				data, err := read(files[i])
 				if err != nil {
