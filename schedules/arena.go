@@ -26,7 +26,9 @@ func (s *scratch) reset() {
 }
 
 // arena hands out zeroed runs of T from chunks it keeps until reset, which
-// takes every run back at once.
+// takes every run back at once. Everything past the run last handed out is
+// zero: reset clears what was used, in one call per chunk rather than one
+// per value.
 type arena[T any] struct {
 	size   int // the usual chunk length
 	chunks [][]T
@@ -44,7 +46,6 @@ func (a *arena[T]) slice(n int) []T {
 		if len(c)-a.used >= n {
 			s := c[a.used : a.used+n : a.used+n]
 			a.used += n
-			clear(s)
 			return s
 		}
 		if len(c) < n {
@@ -59,4 +60,12 @@ func (a *arena[T]) slice(n int) []T {
 // new returns one zeroed value, valid until reset.
 func (a *arena[T]) new() *T { return &a.slice(1)[0] }
 
-func (a *arena[T]) reset() { a.i, a.used = 0, 0 }
+func (a *arena[T]) reset() {
+	for k := range min(a.i, len(a.chunks)) {
+		clear(a.chunks[k])
+	}
+	if a.i < len(a.chunks) {
+		clear(a.chunks[a.i][:a.used])
+	}
+	a.i, a.used = 0, 0
+}

@@ -40,9 +40,12 @@ type walker struct {
 	fatal   bool
 	dropped int // problems past maxFileDiagnostics
 
-	env     *loadEnv
-	fc      fileRef
-	hashBuf []byte // reused by scheduleHash
+	env       *loadEnv
+	fc        fileRef
+	hashBuf   []byte        // reused by scheduleHash
+	firstFire firstFireMemo // see sample
+	// texts is reused by postContent for each schedule's texts.
+	texts []postTemplate
 	// sampleData is the RenderData of the sample run (see sample), kept
 	// here so that each schedule does not allocate one.
 	sampleData RenderData

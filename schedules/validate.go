@@ -224,6 +224,20 @@ func (w *walker) metrics(d *scheduleDraft) []time.Duration {
 	return out
 }
 
+// firstFireMemo is the planned time of the last sample run: its timing
+// (which determines the Spec) and reference instant, and the instant they
+// gave. Schedules in a row often share both.
+type firstFireMemo struct {
+	key     firstFireKey
+	planned time.Time
+	set     bool
+}
+
+type firstFireKey struct {
+	timing specKey
+	from   time.Time
+}
+
 // postTemplate is one text of a post, to be checked by a sample run.
 type postTemplate struct {
 	n    *yaml.Node
@@ -242,7 +256,8 @@ func (w *walker) postContent(d *scheduleDraft, s *Schedule) ([]mediaHash, []post
 	if !d.postOK {
 		return nil, nil
 	}
-	texts := make([]postTemplate, 0, 1+len(d.threadItems))
+	texts := w.texts[:0] // the previous schedule's, whose sample ran
+
 	if d.text == nil {
 		w.errf(d.post, p, "missing required field \"text\"")
 	} else if text, ok := w.str(d.text, d.p.sub("post.text")); ok {
@@ -265,6 +280,7 @@ func (w *walker) postContent(d *scheduleDraft, s *Schedule) ([]mediaHash, []post
 	if len(d.mediaItems) > 0 {
 		s.Post.Media, hashes = w.media(d)
 	}
+	w.texts = texts
 	return hashes, texts
 }
 
@@ -286,16 +302,22 @@ func (w *walker) sample(d *scheduleDraft, s *Schedule, texts []postTemplate) {
 		actions = actions || strings.Contains(t.text, "{{")
 	}
 	if s.Spec != nil && actions { // plain texts need no planned time
-		err := guard(func() error { planned, ok = s.Spec.Next(from); return nil })
-		if err != nil {
-			w.errf(d.item, d.p, "computing the first fire: %v", err)
-			return
-		}
-		if !ok && s.Kind == KindAt {
-			planned, ok = s.Spec.Next(time.Time{})
-		}
-		if !ok {
-			planned = from
+		k := firstFireKey{specKey{s.Kind, s.Expr, s.Timezone, s.Start, s.End}, from}
+		if m := &w.firstFire; m.set && m.key == k {
+			planned = m.planned
+		} else {
+			err := guard(func() error { planned, ok = s.Spec.Next(from); return nil })
+			if err != nil {
+				w.errf(d.item, d.p, "computing the first fire: %v", err)
+				return
+			}
+			if !ok && s.Kind == KindAt {
+				planned, ok = s.Spec.Next(time.Time{})
+			}
+			if !ok {
+				planned = from
+			}
+			*m = firstFireMemo{key: k, planned: planned, set: true}
 		}
 	}
 	data := &w.sampleData
