@@ -30,7 +30,7 @@ func flowTree(data []byte, s *scratch) (*yaml.Node, bool) {
 	if len(data) <= len(head) || string(data[:len(head)]) != head {
 		return nil, false
 	}
-	f := flowParser{data: data, pos: len(head), line: 2, s: s, last: make(map[string]string)}
+	f := flowParser{data: data, pos: len(head), line: 2, s: s}
 	indent := 0
 	for indent < len(data)-f.pos && data[f.pos+indent] == ' ' {
 		indent++
@@ -75,13 +75,16 @@ type flowParser struct {
 	line           int
 	s              *scratch
 	stack          []*yaml.Node // the pairs of the mappings being read
-	keys           []string     // the distinct keys seen
-	last           map[string]string
+	// keys are the distinct keys seen, up to flowMaxKeys (a hostile file
+	// of a million distinct keys must not make the search quadratic), and
+	// last the latest value of each.
+	keys, last []string
 }
 
 const (
 	flowMaxDepth = 3 // mappings inside a line's mapping
 	flowMaxKey   = 64
+	flowMaxKeys  = 32
 )
 
 func (f *flowParser) at(i int) byte {
@@ -134,7 +137,8 @@ func (f *flowParser) mapping(depth int) (*yaml.Node, bool) {
 			return nil, false
 		}
 		key := f.node(yaml.ScalarNode, "!!str", f.line, f.col(start))
-		key.Value = f.key(f.data[start:f.pos])
+		var ki int
+		key.Value, ki = f.key(f.data[start:f.pos])
 		f.pos++
 		f.skipSpaces()
 		var v *yaml.Node
@@ -156,7 +160,7 @@ func (f *flowParser) mapping(depth int) (*yaml.Node, bool) {
 			f.pos++
 			v = f.node(yaml.ScalarNode, "!!str", f.line, f.col(start))
 			v.Style = yaml.DoubleQuotedStyle
-			v.Value = f.value(key.Value, f.data[start+1:f.pos-1])
+			v.Value = f.value(ki, f.data[start+1:f.pos-1])
 		case isLetter(c):
 			start := f.pos
 			for isWordByte(f.at(f.pos)) {
@@ -166,7 +170,7 @@ func (f *flowParser) mapping(depth int) (*yaml.Node, bool) {
 				return nil, false
 			}
 			v = f.node(yaml.ScalarNode, "!!str", f.line, f.col(start))
-			v.Value = f.value(key.Value, f.data[start:f.pos])
+			v.Value = f.value(ki, f.data[start:f.pos])
 		default:
 			return nil, false
 		}
@@ -185,26 +189,33 @@ func (f *flowParser) mapping(depth int) (*yaml.Node, bool) {
 	}
 }
 
-// key returns the key b as a string shared by every equal key.
-func (f *flowParser) key(b []byte) string {
-	for _, k := range f.keys {
+// key returns the key b as a string shared by every equal key, and its
+// index in f.keys, or -1 when f.keys is full.
+func (f *flowParser) key(b []byte) (string, int) {
+	for i, k := range f.keys {
 		if k == string(b) {
-			return k
+			return k, i
 		}
 	}
 	k := string(b)
+	if len(f.keys) == flowMaxKeys {
+		return k, -1
+	}
 	f.keys = append(f.keys, k)
-	return k
+	f.last = append(f.last, "")
+	return k, len(f.keys) - 1
 }
 
-// value returns b as a string, the one of the previous value of key when
-// equal.
-func (f *flowParser) value(key string, b []byte) string {
-	if v, ok := f.last[key]; ok && v == string(b) {
+// value returns b as a string: the latest value of key ki when equal.
+func (f *flowParser) value(ki int, b []byte) string {
+	if ki < 0 {
+		return string(b)
+	}
+	if v := f.last[ki]; v == string(b) && v != "" {
 		return v
 	}
 	v := string(b)
-	f.last[key] = v
+	f.last[ki] = v
 	return v
 }
 

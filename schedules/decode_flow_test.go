@@ -65,6 +65,17 @@ func TestFlowTree(t *testing.T) {
 		}
 	}
 	var b strings.Builder
+	b.WriteString("schedules:\n  - {")
+	for i := range 3 * flowMaxKeys { // more distinct keys than flowTree shares
+		fmt.Fprintf(&b, "k%c%c: v, ", 'a'+i/26, 'a'+i%26)
+	}
+	b.WriteString("id: a}\n  - {kaa: v, kzz: v, kzz: w}\n")
+	if doc, ok := flowTree([]byte(b.String()), newScratch()); !ok {
+		t.Errorf("flowTree refused %q", b.String())
+	} else if diff := compareYAML(doc, []byte(b.String())); diff != "" {
+		t.Error(diff)
+	}
+	b.Reset()
 	b.WriteString("schedules:\n")
 	for i := range 3000 {
 		fmt.Fprintf(&b, "  - {id: s-%07d, account: bench, cron: \"0 0 1 1 *\", post: {text: \"post {{ .Run }}\"}}\n", i)
