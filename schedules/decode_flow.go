@@ -22,9 +22,11 @@ import (
 // reports false for anything else, and the caller then uses yaml.v3, so
 // every other file (and every syntax error) reads exactly as before.
 //
-// Nodes come from the worker's scratch, and each distinct key, and each value equal to
-// the one before it for the same key (a shared account, timing or text),
-// is one string, which the loaded schedules then share.
+// Nodes come from the worker's scratch (see scratch). Each distinct key,
+// and each value equal to the one before it for the same key (a shared
+// account, timing or text), is one string, which the loaded schedules then
+// share: a Config of such files keeps less than yaml.v3's one string per
+// value.
 func flowTree(data []byte, s *scratch) (*yaml.Node, bool) {
 	const head = "schedules:\n"
 	if len(data) <= len(head) || string(data[:len(head)]) != head {
