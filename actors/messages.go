@@ -8,17 +8,17 @@ import (
 	"github.com/herald-social/herald/store"
 )
 
-// ApplyConfig hands a validated configuration to the Supervisor, which
-// diffs it against the running one by schedule id and spec hash.
-type ApplyConfig struct {
-	Config *schedules.Config
-	// Last holds the planned instant of each schedule's latest recorded
+// applyShard hands one supervisor its part of a validated configuration:
+// the enabled and disabled schedules whose ids hash to it. It diffs them
+// against the ones it runs by schedule id and spec hash.
+type applyShard struct {
+	schedules []*schedules.Schedule
+	// last holds the planned instant of each schedule's latest recorded
 	// fire, so that a schedule (re)started after downtime can catch up.
-	Last          map[string]time.Time
-	CorrelationID string
+	last map[string]time.Time
 }
 
-// ApplyResult answers ApplyConfig with what changed.
+// ApplyResult tells what an Apply changed.
 type ApplyResult struct {
 	Added, Removed, Changed, Unchanged int
 }

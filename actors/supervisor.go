@@ -9,8 +9,9 @@ import (
 	"github.com/herald-social/herald/schedules"
 )
 
-// supervisor owns the schedule actors: it diffs each configuration it is
-// given by schedule id and spec hash and spawns, updates or stops only what
+// supervisor owns a shard of the schedule actors (the schedules whose ids
+// hash to it; see Runtime.Apply): it diffs each configuration it is given
+// by schedule id and spec hash and spawns, updates or stops only what
 // changed. A panicking schedule actor is restarted; one that fails more than
 // maxRestarts times within restartWindow is stopped and reported, and the
 // others go on. Its own Receive is kept trivial: if the supervisor itself
@@ -20,11 +21,6 @@ type supervisor struct {
 	children map[string]*child // by schedule id
 	byPID    map[string]string // pid id -> schedule id
 	stopping bool              // its children are being stopped with it
-	// props spawns every schedule actor: one shared value, not one per
-	// child (a Props and its producer closure cost about 230 B each, a
-	// sixth of an idle actor). A new actor gets its schedule in an
-	// initSchedule message right after the spawn, and again after a restart.
-	props *actor.Props
 }
 
 type child struct {
@@ -41,7 +37,7 @@ const (
 
 func (s *supervisor) Receive(c actor.Context) {
 	switch m := c.Message().(type) {
-	case *ApplyConfig:
+	case *applyShard:
 		c.Respond(s.apply(c, m))
 	case *actor.Stopping:
 		s.stopping = true
@@ -52,15 +48,15 @@ func (s *supervisor) Receive(c actor.Context) {
 	}
 }
 
-func (s *supervisor) apply(c actor.Context, m *ApplyConfig) *ApplyResult {
+func (s *supervisor) apply(c actor.Context, m *applyShard) *ApplyResult {
 	res := &ApplyResult{}
 	if len(s.children) == 0 {
 		// Sized once: growing maps to a million entries costs seconds.
-		s.children = make(map[string]*child, len(m.Config.Schedules))
-		s.byPID = make(map[string]string, len(m.Config.Schedules))
+		s.children = make(map[string]*child, len(m.schedules))
+		s.byPID = make(map[string]string, len(m.schedules))
 	}
-	seen := make(map[string]bool, len(m.Config.Schedules))
-	for _, sch := range m.Config.Schedules {
+	seen := make(map[string]bool, len(m.schedules))
+	for _, sch := range m.schedules {
 		if !sch.Enabled {
 			continue
 		}
@@ -68,13 +64,13 @@ func (s *supervisor) apply(c actor.Context, m *ApplyConfig) *ApplyResult {
 		ch, ok := s.children[sch.ID]
 		switch {
 		case !ok:
-			s.spawn(c, sch, m.Last[sch.ID])
+			s.spawn(c, sch, m.last[sch.ID])
 			res.Added++
 		case ch.hash == sch.Hash:
 			res.Unchanged++
 		case ch.failed:
 			delete(s.byPID, ch.pid.Id)
-			s.spawn(c, sch, m.Last[sch.ID])
+			s.spawn(c, sch, m.last[sch.ID])
 			res.Changed++
 		default:
 			ch.hash, ch.schedule = sch.Hash, sch
@@ -97,11 +93,7 @@ func (s *supervisor) apply(c actor.Context, m *ApplyConfig) *ApplyResult {
 }
 
 func (s *supervisor) spawn(c actor.Context, sch *schedules.Schedule, last time.Time) {
-	rt := s.rt
-	if s.props == nil {
-		s.props = actor.PropsFromProducer(func() actor.Actor { return &scheduleActor{rt: rt} })
-	}
-	pid := c.SpawnPrefix(s.props, "s")
+	pid := c.SpawnPrefix(s.rt.scheduleProps, "s")
 	c.Send(pid, &initSchedule{schedule: sch, last: last})
 	s.children[sch.ID] = &child{pid: pid, hash: sch.Hash, schedule: sch}
 	s.byPID[pid.Id] = sch.ID

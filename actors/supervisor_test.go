@@ -2,6 +2,8 @@ package actors
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,4 +63,61 @@ func TestFailingScheduleActorIsStoppedAndOthersGoOn(t *testing.T) {
 	h.eventually("four timers armed", func() bool { return h.clock.Pending() == 4 })
 	h.clock.Set(t0.Add(2 * time.Minute))
 	h.eventually("the fixed schedule fires", func() bool { return len(h.jobs("a-panicking-one")) == 1 })
+}
+
+// With the schedules shared among several supervisors, an Apply still
+// diffs the whole configuration: each supervisor its shard, the result
+// their sum.
+func TestApplyAcrossSupervisorShards(t *testing.T) {
+	h := newHarness(t)
+	h.tune = func(o *Options) { o.Supervisors = 3 }
+	rt := h.runtime("node-a")
+	yaml := func(ids []int, cron func(int) string) string {
+		var b strings.Builder
+		b.WriteString("accounts:\n  brand: {platform: x}\nschedules:\n")
+		for _, i := range ids {
+			fmt.Fprintf(&b, "  - {id: s-%02d, account: brand, cron: %q, post: {text: \"s-%02d {{ .Run }}\"}}\n", i, cron(i), i)
+		}
+		return b.String()
+	}
+	hourly := func(int) string { return "0 * * * *" }
+	first := make([]int, 30) // s-00 .. s-29
+	for i := range first {
+		first[i] = i
+	}
+	res, err := rt.Apply(context.Background(), h.load(yaml(first, hourly)), nil, "1")
+	if err != nil || res != (ApplyResult{Added: 30}) {
+		t.Fatalf("first Apply = %+v, %v", res, err)
+	}
+	// Drop s-00..s-09, change s-10..s-14, keep s-15..s-29, add s-30..s-34.
+	second := make([]int, 0, 25)
+	for i := 10; i < 35; i++ {
+		second = append(second, i)
+	}
+	res, err = rt.Apply(context.Background(), h.load(yaml(second, func(i int) string {
+		if i < 15 {
+			return "30 * * * *"
+		}
+		return "0 * * * *"
+	})), nil, "2")
+	want := ApplyResult{Added: 5, Removed: 10, Changed: 5, Unchanged: 15}
+	if err != nil || res != want {
+		t.Fatalf("second Apply = %+v, %v; want %+v", res, err, want)
+	}
+	// 25 schedules armed, plus the dispatcher's sleep.
+	h.eventually("25 timers armed", func() bool { return h.clock.Pending() == 26 })
+	h.clock.Set(t0.Add(30 * time.Minute))
+	h.eventually("the changed schedules fire at :30", func() bool {
+		for i := 10; i < 15; i++ {
+			if len(h.jobs(fmt.Sprintf("s-%02d", i))) != 1 {
+				return false
+			}
+		}
+		return true
+	})
+	for i := range 10 {
+		if jobs := h.jobs(fmt.Sprintf("s-%02d", i)); len(jobs) != 0 {
+			t.Errorf("removed schedule s-%02d fired: %+v", i, jobs)
+		}
+	}
 }
