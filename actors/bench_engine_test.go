@@ -179,19 +179,27 @@ func BenchmarkIdleActorMemory(b *testing.B) {
 			b.Logf("wrote %d schedules in %v", c.n, time.Since(start))
 
 			heap0, rss0 := heapAlloc(), procStatus("VmRSS")
-			start = time.Now()
+			start, cpu0 := time.Now(), cpuTime()
 			cfg := loadSchedules(b, dir, c.n)
-			load := time.Since(start)
+			load, loadCPU := time.Since(start), cpuTime()-cpu0
 			// After any January fire: nothing to catch up.
 			seedLatestFires(b, st, cfg, time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC))
-			rt := startRuntime(b, st, clock.Real())
+			timers := clock.NewHeap(clock.Real())
+			rt := startRuntime(b, st, timers)
 			heap1 := heapAlloc()
 
+			cpu0 = cpuTime()
 			res, t := applyConfig(b, rt, st, nil, cfg)
 			if res.Added != c.n {
 				b.Fatalf("Apply = %+v", res)
 			}
-			time.Sleep(2 * time.Second) // the actors' Started messages (arming) run after Apply returns
+			// The actors arm their timers from messages the supervisors
+			// send them: start-up ends when the last is armed.
+			for timers.Len() < c.n {
+				time.Sleep(time.Millisecond)
+			}
+			armed, applyCPU := time.Since(t.applyStart), cpuTime()-cpu0
+			time.Sleep(2 * time.Second) // let the runtime settle before measuring
 			heap2, rss2 := heapAlloc(), procStatus("VmRSS")
 
 			n := float64(c.n)
@@ -202,14 +210,18 @@ func BenchmarkIdleActorMemory(b *testing.B) {
 			b.ReportMetric(load.Seconds(), "load-s")
 			b.ReportMetric(t.latestFires.Seconds(), "latest-fires-s")
 			b.ReportMetric(t.apply.Seconds(), "apply-s")
+			b.ReportMetric(armed.Seconds(), "armed-s")
+			b.ReportMetric((load + t.latestFires + armed).Seconds(), "startup-s")
+			b.ReportMetric(loadCPU.Seconds(), "load-cpu-s")
+			b.ReportMetric(applyCPU.Seconds(), "apply-cpu-s")
 			start = time.Now()
 			if err := rt.Stop(context.Background(), 10*time.Second); err != nil {
 				b.Fatal(err)
 			}
 			b.ReportMetric(time.Since(start).Seconds(), "stop-s")
 			b.ReportMetric(float64(procStatus("VmHWM"))/(1<<20), "peak-rss-MB")
-			b.Logf("%d schedules: config+actors %d MB heap (actors %d MB), RSS +%d MB; load %v, LatestFires %v, Apply %v",
-				c.n, (heap2-heap0)>>20, (heap2-heap1)>>20, (rss2-rss0)>>20, load, t.latestFires, t.apply)
+			b.Logf("%d schedules: config+actors %d MB heap (actors %d MB), RSS +%d MB; load %v (CPU %v), LatestFires %v, Apply %v, all armed %v after Apply began (CPU %v); start-up %v",
+				c.n, (heap2-heap0)>>20, (heap2-heap1)>>20, (rss2-rss0)>>20, load, loadCPU, t.latestFires, t.apply, armed, applyCPU, load+t.latestFires+armed)
 			runtime.KeepAlive(cfg)
 		})
 	}
