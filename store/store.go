@@ -76,6 +76,13 @@ type Store interface {
 	// schedule named; schedules with no job are absent from the map.
 	LatestFires(ctx context.Context, scheduleIDs []string) (map[string]Fire, error)
 
+	// AllLatestFires returns the latest recorded fire of every schedule the
+	// store has a record of, in one read. It takes no IDs so that a node
+	// starting can read them while its configuration still loads (1M
+	// schedules: the read overlaps the CPU-bound load); schedules no longer
+	// configured are simply extra entries, to be ignored.
+	AllLatestFires(ctx context.Context) (map[string]Fire, error)
+
 	// ClaimMetricsTasks leases to params.Node the due tasks of
 	// params.Account (DueAt not after Now) that are not leased or whose
 	// lease ran out (LeaseUntil not after Now), earliest DueAt first (ties

@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -162,34 +164,136 @@ func (s *Store) ListEvents(ctx context.Context, params store.ListEventsParams) (
 	return events, nil
 }
 
-// LatestFires reads the per-schedule counters in one query.
+// scanAllMin is the fewest IDs for which LatestFires considers reading the
+// whole table instead: below it the extra round trip for the table's size
+// is not worth asking.
+const scanAllMin = 10_000
+
+// LatestFires reads the per-schedule counters in one query. For many IDs
+// naming a good part of the table (at least a quarter of its estimated
+// rows), it reads the whole table and keeps the rows named: 1,000,000 IDs
+// through = ANY are a million index probes (4.4 s on the 2-core test
+// machine), where the sequential scan with a set lookup per row takes about
+// 1.2 s (BenchmarkFires1M).
 func (s *Store) LatestFires(ctx context.Context, scheduleIDs []string) (map[string]store.Fire, error) {
-	out := make(map[string]store.Fire)
 	if len(scheduleIDs) == 0 {
-		return out, nil
+		return make(map[string]store.Fire), nil
 	}
+	if len(scheduleIDs) >= scanAllMin {
+		est, err := s.estimateFires(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("postgres: latest fires: %w", err)
+		}
+		// An unknown estimate (a table never analysed) keeps the index
+		// path, whose cost is bounded by the IDs, not by the table.
+		if est >= 0 && est <= 4*len(scheduleIDs) {
+			return s.latestFiresByScan(ctx, scheduleIDs, est)
+		}
+	}
+	out := make(map[string]store.Fire)
 	rows, err := s.pool.Query(ctx, `SELECT schedule_id, last_run, last_planned_at FROM schedule_fires
 		WHERE schedule_id = ANY($1::text[])`, scheduleIDs)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: latest fires: %w", interpretError(err))
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var (
-			id      string
-			f       store.Fire
-			planned *int64
-		)
-		if err := rows.Scan(&id, &f.Run, &planned); err != nil {
-			return nil, fmt.Errorf("postgres: latest fires: %w", interpretError(err))
-		}
-		f.PlannedAt = storeutil.OptTime(planned)
-		out[id] = f
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("postgres: latest fires: %w", interpretError(err))
+	if err := eachFire(rows, err, func(id []byte, f store.Fire) { out[string(id)] = f }); err != nil {
+		return nil, fmt.Errorf("postgres: latest fires: %w", err)
 	}
 	return out, nil
+}
+
+// latestFiresByScan reads every row and keeps those of scheduleIDs. The
+// kept keys are the caller's own strings, so a skipped row allocates
+// nothing and a kept one no new key.
+func (s *Store) latestFiresByScan(ctx context.Context, scheduleIDs []string, est int) (map[string]store.Fire, error) {
+	want := make(map[string]int, len(scheduleIDs))
+	for i, id := range scheduleIDs {
+		want[id] = i
+	}
+	out := make(map[string]store.Fire, min(len(want), est))
+	rows, err := s.pool.Query(ctx, `SELECT schedule_id, last_run, last_planned_at FROM schedule_fires`)
+	err = eachFire(rows, err, func(id []byte, f store.Fire) {
+		if i, ok := want[string(id)]; ok {
+			out[scheduleIDs[i]] = f
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: latest fires: %w", err)
+	}
+	return out, nil
+}
+
+// AllLatestFires reads the whole table in one sequential scan, into a map
+// sized from the planner's row estimate: growing the map to 1,000,000
+// entries instead doubles the CPU time of the whole read.
+func (s *Store) AllLatestFires(ctx context.Context) (map[string]store.Fire, error) {
+	est, err := s.estimateFires(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: all latest fires: %w", err)
+	}
+	out := make(map[string]store.Fire, max(est, 0))
+	rows, err := s.pool.Query(ctx, `SELECT schedule_id, last_run, last_planned_at FROM schedule_fires`)
+	if err := eachFire(rows, err, func(id []byte, f store.Fire) { out[string(id)] = f }); err != nil {
+		return nil, fmt.Errorf("postgres: all latest fires: %w", err)
+	}
+	return out, nil
+}
+
+// estimateFires returns the planner's estimate of schedule_fires' rows
+// (kept by VACUUM, ANALYZE and autovacuum; free to read, unlike count(*)
+// which scans), or -1 when the table was never analysed.
+func (s *Store) estimateFires(ctx context.Context) (int, error) {
+	var est float64
+	if err := s.pool.QueryRow(ctx, `SELECT reltuples FROM pg_class WHERE oid = 'schedule_fires'::regclass`).Scan(&est); err != nil {
+		return 0, fmt.Errorf("estimate rows: %w", interpretError(err))
+	}
+	if est < 0 {
+		return -1, nil
+	}
+	return int(est), nil
+}
+
+// eachFire calls fn with each row of (schedule_id, last_run,
+// last_planned_at), decoding the columns' raw bytes itself: pgx's generic
+// Scan allocates once more per row (1,000,000 rows: 48 MB more garbage,
+// about a tenth more CPU). id is valid only during the call.
+func eachFire(rows pgx.Rows, err error, fn func(id []byte, f store.Fire)) error {
+	if err != nil {
+		return interpretError(err)
+	}
+	defer rows.Close()
+	fds := rows.FieldDescriptions()
+	if len(fds) != 3 {
+		return fmt.Errorf("%d columns, want 3", len(fds))
+	}
+	for rows.Next() {
+		raw := rows.RawValues()
+		if raw[0] == nil || raw[1] == nil {
+			return errors.New("null schedule_id or last_run")
+		}
+		run, err := decodeInt8(raw[1], fds[1].Format)
+		if err != nil {
+			return fmt.Errorf("last_run: %w", err)
+		}
+		f := store.Fire{Run: run}
+		if raw[2] != nil {
+			planned, err := decodeInt8(raw[2], fds[2].Format)
+			if err != nil {
+				return fmt.Errorf("last_planned_at: %w", err)
+			}
+			f.PlannedAt = storeutil.Time(planned)
+		}
+		fn(raw[0], f)
+	}
+	return interpretError(rows.Err())
+}
+
+// decodeInt8 decodes a bigint in either wire format.
+func decodeInt8(b []byte, format int16) (int64, error) {
+	if format == pgx.BinaryFormatCode {
+		if len(b) != 8 {
+			return 0, fmt.Errorf("binary bigint of %d bytes", len(b))
+		}
+		return int64(binary.BigEndian.Uint64(b)), nil
+	}
+	return strconv.ParseInt(string(b), 10, 64)
 }
 
 // LatestEventID reads the greatest event ID (the primary key's index

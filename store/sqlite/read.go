@@ -151,41 +151,116 @@ func (s *Store) ListEvents(ctx context.Context, params store.ListEventsParams) (
 	return events, nil
 }
 
+// scanAllMin is the fewest IDs for which LatestFires considers reading the
+// whole table instead of looking each ID up.
+const scanAllMin = 10_000
+
 // LatestFires reads the per-schedule counters, passing the IDs as one JSON
-// array so 100,000 schedules are still one statement.
+// array so 100,000 schedules are still one statement. For many IDs naming a
+// good part of the table (at least a quarter of its rows), it reads the
+// whole table and keeps the rows named: SQLite looks 1,000,000 IDs up in
+// 3.4 s of CPU on the 2-core test machine, where the scan with a set lookup
+// per row takes about half that (BenchmarkFires1M).
 func (s *Store) LatestFires(ctx context.Context, scheduleIDs []string) (map[string]store.Fire, error) {
-	out := make(map[string]store.Fire)
 	if len(scheduleIDs) == 0 {
-		return out, nil
+		return make(map[string]store.Fire), nil
+	}
+	if len(scheduleIDs) >= scanAllMin {
+		n, err := s.countFires(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: latest fires: %w", err)
+		}
+		if n <= 4*len(scheduleIDs) {
+			return s.latestFiresByScan(ctx, scheduleIDs, n)
+		}
 	}
 	ids, err := json.Marshal(scheduleIDs)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: latest fires: %w", err)
 	}
+	out := make(map[string]store.Fire)
 	rows, err := s.r.QueryContext(ctx, `SELECT schedule_id, last_run, last_planned_at FROM schedule_fires
 		WHERE schedule_id IN (SELECT value FROM json_each(?))`, string(ids))
+	if err := eachFire(rows, err, func(id string, f store.Fire) { out[id] = f }); err != nil {
+		return nil, fmt.Errorf("sqlite: latest fires: %w", err)
+	}
+	return out, nil
+}
+
+// latestFiresByScan reads every row and keeps those of scheduleIDs.
+func (s *Store) latestFiresByScan(ctx context.Context, scheduleIDs []string, n int) (map[string]store.Fire, error) {
+	want := make(map[string]struct{}, len(scheduleIDs))
+	for _, id := range scheduleIDs {
+		want[id] = struct{}{}
+	}
+	out := make(map[string]store.Fire, min(len(want), n, maxSizeHint))
+	rows, err := s.r.QueryContext(ctx, `SELECT schedule_id, last_run, last_planned_at FROM schedule_fires`)
+	err = eachFire(rows, err, func(id string, f store.Fire) {
+		if _, ok := want[id]; ok {
+			out[id] = f
+		}
+	})
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: latest fires: %w", interpretError(err))
+		return nil, fmt.Errorf("sqlite: latest fires: %w", err)
+	}
+	return out, nil
+}
+
+// AllLatestFires reads the whole table in one scan, into a map sized from
+// its row count rather than grown step by step (in the Postgres store,
+// sizing it halved the CPU of reading 1,000,000 rows).
+func (s *Store) AllLatestFires(ctx context.Context) (map[string]store.Fire, error) {
+	n, err := s.countFires(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: all latest fires: %w", err)
+	}
+	out := make(map[string]store.Fire, min(n, maxSizeHint))
+	rows, err := s.r.QueryContext(ctx, `SELECT schedule_id, last_run, last_planned_at FROM schedule_fires`)
+	if err := eachFire(rows, err, func(id string, f store.Fire) { out[id] = f }); err != nil {
+		return nil, fmt.Errorf("sqlite: all latest fires: %w", err)
+	}
+	return out, nil
+}
+
+// maxSizeHint caps the size a map is made with from countFires: a rowid set
+// by hand must not make one of a billion entries.
+const maxSizeHint = 1 << 24
+
+// countFires returns the number of schedule_fires rows, near enough to size
+// a map and choose a plan. Its rows are never deleted and their rowids are
+// assigned in sequence, so the greatest rowid is the count, read from the
+// b-tree's last page: count(*) reads every page (40 ms for 1,000,000 rows).
+func (s *Store) countFires(ctx context.Context) (int, error) {
+	var n sql.NullInt64
+	if err := s.r.QueryRowContext(ctx, `SELECT max(rowid) FROM schedule_fires`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count rows: %w", interpretError(err))
+	}
+	return int(max(n.Int64, 0)), nil
+}
+
+// eachFire calls fn with each row of (schedule_id, last_run,
+// last_planned_at).
+func eachFire(rows *sql.Rows, err error, fn func(id string, f store.Fire)) error {
+	if err != nil {
+		return interpretError(err)
 	}
 	defer rows.Close()
+	var (
+		id      string
+		run     int64
+		planned sql.NullInt64
+	)
 	for rows.Next() {
-		var (
-			id      string
-			f       store.Fire
-			planned sql.NullInt64
-		)
-		if err := rows.Scan(&id, &f.Run, &planned); err != nil {
-			return nil, fmt.Errorf("sqlite: latest fires: %w", interpretError(err))
+		if err := rows.Scan(&id, &run, &planned); err != nil {
+			return interpretError(err)
 		}
+		f := store.Fire{Run: run}
 		if planned.Valid {
 			f.PlannedAt = storeutil.Time(planned.Int64)
 		}
-		out[id] = f
+		fn(id, f)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: latest fires: %w", interpretError(err))
-	}
-	return out, nil
+	return interpretError(rows.Err())
 }
 
 // LatestEventID reads the greatest event ID (the primary key's index

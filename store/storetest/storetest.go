@@ -47,6 +47,7 @@ func Run(t *testing.T, h Harness) {
 		{"Events", testEvents},
 		{"ListJobs", testListJobs},
 		{"LatestFires", testLatestFires},
+		{"AllLatestFires", testAllLatestFires},
 		{"Times", testTimes},
 		{"Migrations", testMigrations},
 		{"Failures", testFailures},
