@@ -159,12 +159,8 @@ func applyConfig(b *testing.B, rt *actors.Runtime, st store.Store, prev, cfg *sc
 		b.Fatal(err)
 	}
 	t.latestFires = time.Since(start)
-	last := make(map[string]time.Time, len(fires))
-	for id, f := range fires {
-		last[id] = f.PlannedAt
-	}
 	t.applyStart = time.Now()
-	res, err := rt.Apply(ctx, cfg, last, "bench")
+	res, err := rt.Apply(ctx, cfg, fires, "bench")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -13,9 +13,9 @@ import (
 // against the ones it runs by schedule id and spec hash.
 type applyShard struct {
 	schedules []*schedules.Schedule
-	// last holds the planned instant of each schedule's latest recorded
-	// fire, so that a schedule (re)started after downtime can catch up.
-	last map[string]time.Time
+	// last holds each schedule's latest recorded fire, so that a schedule
+	// (re)started after downtime can catch up.
+	last map[string]store.Fire
 }
 
 // ApplyResult tells what an Apply changed.

@@ -259,9 +259,10 @@ func shardOf(id string, n int) int {
 
 // Apply hands a validated configuration to the supervisors (each its shard
 // of the schedules, diffed by id and spec hash) and waits until every one
-// has spawned, updated and stopped what changed. last holds the planned
-// instant of each starting schedule's latest recorded fire, for catch-up.
-func (rt *Runtime) Apply(ctx context.Context, cfg *schedules.Config, last map[string]time.Time, correlationID string) (ApplyResult, error) {
+// has spawned, updated and stopped what changed. last holds the latest
+// recorded fire of (at least) each starting schedule, for catch-up, as
+// store.LatestFires returns it: entries of other schedules are ignored.
+func (rt *Runtime) Apply(ctx context.Context, cfg *schedules.Config, last map[string]store.Fire, correlationID string) (ApplyResult, error) {
 	rt.config.Store(cfg)
 	timeout := 10 * time.Minute // spawning a million actors takes seconds
 	if dl, ok := ctx.Deadline(); ok {

@@ -282,7 +282,7 @@ func TestCatchUpAfterDowntime(t *testing.T) {
 	// concerned); the actor catches up the newest fire and records the
 	// older ones as missed.
 	h.clock.Set(t0.Add(5*time.Hour + 10*time.Minute))
-	last := map[string]time.Time{"hourly": t0}
+	last := map[string]store.Fire{"hourly": {PlannedAt: t0}}
 	if _, err := rt.Apply(context.Background(), cfg, last, "start"); err != nil {
 		t.Fatal(err)
 	}
@@ -321,7 +321,7 @@ func TestRestartTakesOverOwnRunningJobs(t *testing.T) {
 	}
 	h.clock.Set(t0.Add(time.Second))
 	rt := h.runtime("node-a")
-	if _, err := rt.Apply(ctx, cfg, map[string]time.Time{"hourly": t0}, "start"); err != nil {
+	if _, err := rt.Apply(ctx, cfg, map[string]store.Fire{"hourly": {PlannedAt: t0}}, "start"); err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < 5 && !h.done(res[0].Job.ID); i++ {

@@ -64,13 +64,13 @@ func (s *supervisor) apply(c actor.Context, m *applyShard) *ApplyResult {
 		ch, ok := s.children[sch.ID]
 		switch {
 		case !ok:
-			s.spawn(c, sch, m.last[sch.ID])
+			s.spawn(c, sch, m.last[sch.ID].PlannedAt)
 			res.Added++
 		case ch.hash == sch.Hash:
 			res.Unchanged++
 		case ch.failed:
 			delete(s.byPID, ch.pid.Id)
-			s.spawn(c, sch, m.last[sch.ID])
+			s.spawn(c, sch, m.last[sch.ID].PlannedAt)
 			res.Changed++
 		default:
 			ch.hash, ch.schedule = sch.Hash, sch

@@ -88,6 +88,15 @@ func (e *Engine) start(ctx context.Context) (err error) {
 	// Watch before the first load, so that an edit made while it loads is
 	// not missed.
 	e.startWatcher(ctx)
+	// Every schedule starts now, so the latest fire of each is read while
+	// the configuration loads: the load is CPU-bound, the read mostly
+	// waits on the database (a million schedules: about 3 s each, which
+	// ran one after the other).
+	fires := make(chan latestFires, 1)
+	go func() {
+		f, err := e.store.AllLatestFires(ctx)
+		fires <- latestFires{read: true, fires: f, err: err}
+	}()
 	// The first configuration must be valid: there is no last good one.
 	first, err := e.loader.Load(e.cfg.ConfigPaths...)
 	if err != nil {
@@ -121,7 +130,7 @@ func (e *Engine) start(ctx context.Context) (err error) {
 	} else {
 		e.applyPauses(m)
 	}
-	e.apply(ctx, first, "start")
+	e.applyFires(ctx, first, "start", <-fires)
 	var beats context.Context
 	beats, e.stopBeats = context.WithCancel(context.WithoutCancel(ctx))
 	go func() {

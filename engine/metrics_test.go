@@ -377,7 +377,7 @@ func TestRuntimeReportsThroughTheMetrics(t *testing.T) {
 	rt.SetPauses(map[string]actors.Pause{"paused": {At: t0}})
 	// hourly last fired 5h ago: t0-4h .. t0-1h are missed, t0 (10s ago,
 	// within its 1m catch-up) is published now, 10s late.
-	if _, err := rt.Apply(ctx, loadConfig(t, observedPlan), map[string]time.Time{"hourly": t0.Add(-5 * time.Hour)}, "test"); err != nil {
+	if _, err := rt.Apply(ctx, loadConfig(t, observedPlan), map[string]store.Fire{"hourly": {PlannedAt: t0.Add(-5 * time.Hour)}}, "test"); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the catch-up published", func() bool {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/herald-social/herald/actors"
 	"github.com/herald-social/herald/schedules"
+	"github.com/herald-social/herald/store"
 )
 
 // ReloadResult is the outcome of one reload, as logged in the "config
@@ -77,22 +78,35 @@ func (e *Engine) reject(trigger string, errs []string) ReloadResult {
 	return r
 }
 
-// apply hands a valid configuration to the actors with each schedule's
-// latest recorded fire, for catch-up.
+// latestFires is the latest recorded fire of schedules, read from the
+// store (read), or why it could not be read.
+type latestFires struct {
+	read  bool
+	fires map[string]store.Fire
+	err   error
+}
+
+// apply hands a valid configuration to the actors with the latest recorded
+// fire of each schedule it starts, for catch-up.
 func (e *Engine) apply(ctx context.Context, cfg *schedules.Config, trigger string) ReloadResult {
+	return e.applyFires(ctx, cfg, trigger, latestFires{})
+}
+
+// applyFires is apply with the latest fires already read (at start, all of
+// them); when they were not (the zero latestFires), it reads those of the
+// schedules starting.
+func (e *Engine) applyFires(ctx context.Context, cfg *schedules.Config, trigger string, pre latestFires) ReloadResult {
 	r := ReloadResult{Trigger: trigger, Revision: cfg.Revision, At: e.clock.Now()}
-	e.mu.Lock()
-	prev := e.current
-	e.mu.Unlock()
-	ids := actors.StartingSchedules(prev, cfg)
-	fires, err := e.store.LatestFires(ctx, ids)
+	fires, err := pre.fires, pre.err
+	if !pre.read {
+		e.mu.Lock()
+		prev := e.current
+		e.mu.Unlock()
+		fires, err = e.store.LatestFires(ctx, actors.StartingSchedules(prev, cfg))
+	}
 	if err == nil {
-		last := make(map[string]time.Time, len(fires))
-		for id, f := range fires {
-			last[id] = f.PlannedAt
-		}
 		var res actors.ApplyResult
-		res, err = e.runtime.Apply(ctx, cfg, last, newID())
+		res, err = e.runtime.Apply(ctx, cfg, fires, newID())
 		r.Added, r.Removed, r.Changed = res.Added, res.Removed, res.Changed
 	}
 	if err != nil {
