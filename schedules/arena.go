@@ -1,27 +1,18 @@
 package schedules
 
-import "go.yaml.in/yaml/v3"
-
-// scratch is what one worker reuses from file to file: the yaml.Node
-// trees flowTree builds and the walker's drafts. Nothing of a file's tree
-// or drafts outlives loadFile (schedules, accounts and diagnostics copy
-// what they keep), so each file takes them back with reset instead of
-// allocating afresh; a million schedules would otherwise allocate some
-// 2 GB that the collector then has to chase.
+// scratch is what one worker reuses from file to file: the walker's
+// drafts. Nothing of a file's drafts outlives loadFile (schedules, accounts
+// and diagnostics copy what they keep), so each file takes them back with
+// reset instead of allocating afresh.
 type scratch struct {
-	nodes  arena[yaml.Node]
-	ptrs   arena[*yaml.Node]
 	drafts arena[scheduleDraft]
 }
 
 func newScratch() *scratch {
-	return &scratch{nodes: arena[yaml.Node]{size: 1024}, ptrs: arena[*yaml.Node]{size: 2048},
-		drafts: arena[scheduleDraft]{size: 256}}
+	return &scratch{drafts: arena[scheduleDraft]{size: 256}}
 }
 
 func (s *scratch) reset() {
-	s.nodes.reset()
-	s.ptrs.reset()
 	s.drafts.reset()
 }
 

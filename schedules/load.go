@@ -137,17 +137,8 @@ func loadFile(env *loadEnv, f fileRef, data []byte, sum [sha256.Size]byte) fileR
 	return res
 }
 
-// decodeAll parses every YAML document in data and walks it. A file in
-// the one-line flow form is read by flowTree instead of yaml.v3.
+// decodeAll parses every YAML document in data and walks it.
 func decodeAll(w *walker, data []byte, fd *fileDraft) {
-	if doc, ok := flowTree(data, w.env.scratch); ok {
-		if w.prepare(doc) {
-			w.document(doc, fd)
-		} else {
-			w.fatal = true
-		}
-		return
-	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for !w.fatal {
 		var doc yaml.Node
