@@ -224,11 +224,17 @@ func loadSchedulesWith(b *testing.B, l *schedules.Loader, dir string, want int) 
 // would find: what LatestFires then reads back.
 func seedLatestFires(b *testing.B, st store.Store, cfg *schedules.Config, planned time.Time) {
 	b.Helper()
-	ctx := context.Background()
 	ids := make([]string, len(cfg.Schedules))
 	for i, s := range cfg.Schedules {
 		ids[i] = s.ID
 	}
+	seedLatestFireIDs(b, st, ids, planned)
+}
+
+// seedLatestFireIDs is seedLatestFires for schedules named by id.
+func seedLatestFireIDs(b *testing.B, st store.Store, ids []string, planned time.Time) {
+	b.Helper()
+	ctx := context.Background()
 	var err error
 	switch s := st.(type) {
 	case *postgres.Store:
