@@ -67,6 +67,14 @@ func insertEvents(ctx context.Context, tx pgx.Tx, events []store.Event) error {
 // ones (false). The write lock makes the counter read and the inserts atomic
 // with respect to other creators.
 //
+// With a claim lease ($10 not NULL), a new job that is planned and due at
+// $8 is inserted already running under node $9 (attempt 1, lease $10) and
+// gets a second event, its claim, whose ID ($11 the detail) comes after
+// every creation event of the batch, in (due_at, id) order: the events a
+// ClaimJobs after the insert would have written, without updating every row
+// just inserted (that update was nearly half of the write: 1,667 fires,
+// 54 ms to create alone, 98 ms to create and then claim).
+//
 // Job and event IDs are drawn from the identity sequences up front, in input
 // order, so the statement never joins one CTE to another (with the row
 // estimates of unnest, the planner would pick a nested loop: quadratic), and
@@ -80,16 +88,26 @@ var createSQL = `WITH input AS (
 	WHERE NOT EXISTS (SELECT 1 FROM jobs j WHERE j.schedule_id = i.schedule_id AND j.planned_at = i.planned_at)
 	ORDER BY i.schedule_id, i.planned_at, i.ord
 ), numbered AS (
-	SELECT f.*, coalesce(c.last_run, 0) + row_number() OVER (PARTITION BY f.schedule_id ORDER BY f.ord) AS run
+	SELECT f.*, coalesce(c.last_run, 0) + row_number() OVER (PARTITION BY f.schedule_id ORDER BY f.ord) AS run,
+		$10::bigint IS NOT NULL AND f.status = 'planned' AND f.due_at <= $8 AS claimed
 	FROM fresh f LEFT JOIN schedule_fires c ON c.schedule_id = f.schedule_id
 ), ided AS (
 	-- volatile, so materialised once; evaluated after the sort, so in input order
 	SELECT n.*, nextval('jobs_id_seq') AS job_id, nextval('job_events_id_seq') AS event_id
 	FROM numbered n ORDER BY n.ord
+), claims AS (
+	-- after the sort, which reads all of ided first: claim events follow
+	-- every creation event
+	SELECT c.job_id, nextval('job_events_id_seq') AS claim_event_id
+	FROM (SELECT job_id, due_at FROM ided WHERE claimed ORDER BY due_at, job_id) c
 ), ins AS (
-	INSERT INTO jobs (id, schedule_id, planned_at, due_at, status, run, trigger_kind, correlation_id, created_at, updated_at)
+	INSERT INTO jobs (id, schedule_id, planned_at, due_at, status, attempt, run, trigger_kind, correlation_id, node,
+		lease_until, created_at, updated_at)
 	OVERRIDING SYSTEM VALUE
-	SELECT job_id, schedule_id, planned_at, due_at, status, run, trigger_kind, correlation_id, $8, $8 FROM ided
+	SELECT job_id, schedule_id, planned_at, due_at, CASE WHEN claimed THEN 'running' ELSE status END,
+		CASE WHEN claimed THEN 1 ELSE 0 END, run, trigger_kind, correlation_id, CASE WHEN claimed THEN $9 ELSE '' END,
+		CASE WHEN claimed THEN $10::bigint END, $8, $8
+	FROM ided
 ), counters AS (
 	INSERT INTO schedule_fires AS c (schedule_id, last_run, last_planned_at)
 	SELECT schedule_id, max(run), max(planned_at) FILTER (WHERE trigger_kind <> 'manual') FROM ided GROUP BY schedule_id
@@ -100,12 +118,17 @@ var createSQL = `WITH input AS (
 	INSERT INTO job_events (id, job_id, at, from_status, to_status, node, attempt, detail)
 	OVERRIDING SYSTEM VALUE
 	SELECT event_id, job_id, $8, '', status, $9, 0, detail FROM ided
+	UNION ALL
+	SELECT claim_event_id, job_id, $8, 'planned', 'running', $9, 1, $11 FROM claims
 )
-SELECT true, event_id, job_id, schedule_id, planned_at, due_at, status, 0, run, trigger_kind,
+SELECT 'created', event_id, job_id, schedule_id, planned_at, due_at, status, 0, run, trigger_kind,
 	correlation_id, '', NULL::bigint, '{}'::text[], '', '', $8::bigint, $8::bigint, 0
 FROM ided
+UNION ALL -- the claims by themselves: joined to ided, the planner would pick a nested loop
+SELECT 'claimed', claim_event_id, job_id, '', 0, 0, '', 0, 0, 'scheduled', '', '', NULL::bigint, '{}'::text[], '', '', 0, 0, 0
+FROM claims
 UNION ALL
-SELECT false, 0, ` + jobColumns("j.") + ` FROM jobs j
+SELECT 'found', 0, ` + jobColumns("j.") + ` FROM jobs j
 WHERE (j.schedule_id, j.planned_at) IN (SELECT schedule_id, planned_at FROM input)`
 
 type fireKey struct {
@@ -113,11 +136,13 @@ type fireKey struct {
 	planned  int64
 }
 
-// CreateJobs records fires: one statement for the jobs, one for the events.
+// CreateJobs records fires, and claims those it may (see createSQL), in one
+// statement.
 func (s *Store) CreateJobs(ctx context.Context, params store.CreateJobsParams) ([]store.CreateResult, error) {
 	now, jobs, err := storeutil.CheckCreate(params)
+	var c storeutil.Claim
 	if err == nil {
-		_, _, err = storeutil.CreateClaim(params, nil)
+		c, _, err = storeutil.CreateClaim(params, nil)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("postgres: create jobs: %w", err)
@@ -135,6 +160,10 @@ func (s *Store) CreateJobs(ctx context.Context, params store.CreateJobsParams) (
 		schedules[i], planned[i], due[i] = j.ScheduleID, j.PlannedAt, j.DueAt
 		statuses[i], triggers[i], correlations[i], details[i] = string(j.Status), string(j.Trigger), j.CorrelationID, j.Detail
 	}
+	var leaseUntil *int64 // NULL: claim nothing
+	if !params.ClaimLeaseUntil.IsZero() {
+		leaseUntil = &c.LeaseUntilN
+	}
 	err = s.write(ctx, func(tx pgx.Tx) error {
 		type found struct {
 			job     store.Job
@@ -142,43 +171,53 @@ func (s *Store) CreateJobs(ctx context.Context, params store.CreateJobsParams) (
 			eventID int64
 		}
 		byKey := make(map[fireKey]*found, n)
-		rows, err := tx.Query(ctx, createSQL, schedules, planned, due, statuses, triggers, correlations, details, now, params.Node)
+		claimed := make(map[int64]int64) // job ID -> claim event ID
+		rows, err := tx.Query(ctx, createSQL, schedules, planned, due, statuses, triggers, correlations, details, now,
+			params.Node, leaseUntil, c.Detail)
 		if err != nil {
 			return interpretError(err)
 		}
 		for rows.Next() {
+			var kind string
 			f := &found{}
 			dest, finish := jobDest(&f.job)
-			if err := rows.Scan(append([]any{&f.created, &f.eventID}, dest...)...); err != nil {
+			if err := rows.Scan(append([]any{&kind, &f.eventID}, dest...)...); err != nil {
 				rows.Close()
 				return interpretError(err)
 			}
+			if kind == "claimed" {
+				claimed[f.job.ID] = f.eventID
+				continue
+			}
 			finish()
+			f.created = kind == "created"
 			byKey[fireKey{f.job.ScheduleID, f.job.PlannedAt.UnixNano()}] = f
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return interpretError(err)
 		}
+		at := storeutil.Time(now)
 		for i, j := range jobs {
 			f := byKey[fireKey{j.ScheduleID, j.PlannedAt}]
 			if f == nil {
 				return fmt.Errorf("fire %s@%d neither created nor found", j.ScheduleID, j.PlannedAt)
 			}
 			results[i] = store.CreateResult{Job: f.job, Created: f.created}
-			if f.created {
-				f.created = false // later copies in the batch are duplicates
-				results[i].Event = store.Event{ID: f.eventID, JobID: f.job.ID, At: storeutil.Time(now), To: j.Status,
-					Node: params.Node, Detail: j.Detail}
+			if !f.created {
+				continue
+			}
+			f.created = false // later copies in the batch are duplicates
+			results[i].Event = store.Event{ID: f.eventID, JobID: f.job.ID, At: at, To: j.Status, Node: params.Node, Detail: j.Detail}
+			if id, ok := claimed[f.job.ID]; ok {
+				running := f.job
+				running.Status, running.Attempt, running.Node = store.StatusRunning, 1, params.Node
+				running.LeaseUntil = storeutil.Time(c.LeaseUntilN)
+				results[i].Claim = &store.Change{Job: running, Event: store.Event{ID: id, JobID: f.job.ID, At: at,
+					From: store.StatusPlanned, To: store.StatusRunning, Node: params.Node, Attempt: 1, Detail: c.Detail}}
 			}
 		}
-		c, ok, err := storeutil.CreateClaim(params, storeutil.CreatedDue(results, now))
-		if err != nil || !ok {
-			return err
-		}
-		changes, err := claim(ctx, tx, c)
-		storeutil.AttachClaims(results, changes)
-		return err
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("postgres: create jobs: %w", err)

@@ -34,6 +34,10 @@ func TestConformance(t *testing.T) {
 func BenchmarkCreateJobs(b *testing.B)      { storetest.BenchmarkCreateJobs(b, harness) }
 func BenchmarkClaimTransition(b *testing.B) { storetest.BenchmarkClaimTransition(b, harness) }
 func BenchmarkBurst(b *testing.B)           { storetest.BenchmarkBurst(b, harness) }
+func BenchmarkCreateSecondBurst(b *testing.B) {
+	b.Run("create", func(b *testing.B) { storetest.BenchmarkCreateSecondBurst(b, harness, false) })
+	b.Run("create+claim", func(b *testing.B) { storetest.BenchmarkCreateSecondBurst(b, harness, true) })
+}
 
 // TestConcurrentMigrate starts several nodes on one empty schema at once: the
 // advisory lock lets one migrate and the others find the work done.

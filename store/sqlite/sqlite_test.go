@@ -58,6 +58,10 @@ func TestConformanceMemory(t *testing.T) {
 func BenchmarkCreateJobs(b *testing.B)      { storetest.BenchmarkCreateJobs(b, harness(false)) }
 func BenchmarkClaimTransition(b *testing.B) { storetest.BenchmarkClaimTransition(b, harness(false)) }
 func BenchmarkBurst(b *testing.B)           { storetest.BenchmarkBurst(b, harness(false)) }
+func BenchmarkCreateSecondBurst(b *testing.B) {
+	b.Run("create", func(b *testing.B) { storetest.BenchmarkCreateSecondBurst(b, harness(false), false) })
+	b.Run("create+claim", func(b *testing.B) { storetest.BenchmarkCreateSecondBurst(b, harness(false), true) })
+}
 
 // TestConcurrentMigrate opens one new file from several stores at once (as
 // several processes would): BEGIN IMMEDIATE serialises the migrations.

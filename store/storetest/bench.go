@@ -87,3 +87,30 @@ func benchPath(b *testing.B, h Harness, n int) {
 	}
 	b.ReportMetric(float64(round*n)/b.Elapsed().Seconds(), "jobs/s")
 }
+
+// SecondBurst is the fires due in one second with 100,000 schedules firing
+// once a minute, their seconds spread evenly: the engine writes them as one
+// batch.
+const SecondBurst = 1667
+
+// BenchmarkCreateSecondBurst records SecondBurst new fires due now, as the
+// engine's recorder does: with claim, created and claimed in the same call
+// (CreateJobsParams.ClaimLeaseUntil), which is the write a fire's commit
+// waits for.
+func BenchmarkCreateSecondBurst(b *testing.B, h Harness, claim bool) {
+	s := h.Open(b)
+	ctx := context.Background()
+	round := 0
+	for b.Loop() {
+		now := t0.Add(time.Duration(round) * time.Minute)
+		p := store.CreateJobsParams{Jobs: newBatch(round, SecondBurst), Node: nodeA, Now: now}
+		if claim {
+			p.ClaimLeaseUntil = now.Add(time.Minute)
+		}
+		res, err := s.CreateJobs(ctx, p)
+		if err != nil || !res[0].Created || (res[0].Claim != nil) != claim {
+			b.Fatalf("CreateJobs: %+v, %v", res[0], err)
+		}
+		round++
+	}
+}

@@ -158,6 +158,7 @@ func testCreate(t *testing.T, h Harness) {
 			{ScheduleID: "missed", PlannedAt: t0, Status: store.StatusMissed}, // never claimed
 			{ScheduleID: "dup", PlannedAt: t0},                                // not created here: not claimed
 			{ScheduleID: "due", PlannedAt: t0},                                // a copy in the batch
+			{ScheduleID: "due2", PlannedAt: t0.Add(-time.Second)},             // claimed too
 		}})
 		if err != nil {
 			t.Fatal(err)
@@ -170,7 +171,26 @@ func testCreate(t *testing.T, h Harness) {
 		if res[0].Job.Status != store.StatusPlanned || res[0].Event.To != store.StatusPlanned {
 			t.Errorf("the result's Job and Event are the creation: %+v %+v", res[0].Job, res[0].Event)
 		}
-		for i := 1; i < len(res); i++ {
+		// What is stored is what the claim says.
+		if got := f.get(res[0].Job.ID); got.Status != c.Job.Status || got.Attempt != c.Job.Attempt || got.Node != c.Job.Node ||
+			!got.LeaseUntil.Equal(c.Job.LeaseUntil) || !got.UpdatedAt.Equal(c.Job.UpdatedAt) || got.Run != c.Job.Run {
+			t.Errorf("stored job = %+v, claim says %+v", got, c.Job)
+		}
+		// Claim events follow every creation event of the batch, in
+		// (due_at, id) order: due2 (due a second earlier) first.
+		c2 := res[5].Claim
+		if c2 == nil {
+			t.Fatalf("the second due job was not claimed: %+v", res[5])
+		}
+		for _, r := range res {
+			if r.Created && r.Event.ID >= c2.Event.ID {
+				t.Errorf("creation event %d not before the claim events (%d, %d)", r.Event.ID, c2.Event.ID, c.Event.ID)
+			}
+		}
+		if c2.Event.ID >= c.Event.ID {
+			t.Errorf("claim events %d (due2) and %d (due): want due2's first", c2.Event.ID, c.Event.ID)
+		}
+		for i := 1; i < len(res)-1; i++ {
 			if res[i].Claim != nil {
 				t.Errorf("result %d claimed: %+v", i, res[i].Claim)
 			}
