@@ -142,7 +142,7 @@ func (s *Store) CreateJobs(ctx context.Context, params store.CreateJobsParams) (
 	now, jobs, err := storeutil.CheckCreate(params)
 	var c storeutil.Claim
 	if err == nil {
-		c, _, err = storeutil.CreateClaim(params, nil)
+		c, err = storeutil.CreateClaim(params)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("postgres: create jobs: %w", err)

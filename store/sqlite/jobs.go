@@ -1,11 +1,14 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"time"
 
 	"github.com/herald-social/herald/store"
 	"github.com/herald-social/herald/store/internal/storeutil"
@@ -32,11 +35,16 @@ type counter struct {
 }
 
 // CreateJobs records fires in one transaction. The writer lock makes the
-// read of each schedule's counter and the inserts atomic.
+// read of each schedule's counter and the inserts atomic. With
+// ClaimLeaseUntil, a new job planned and due at Now is inserted already
+// running (attempt 1, the node, the lease) rather than inserted and then
+// updated by a claim, and its claim event is recorded after every creation
+// event of the batch, in (due_at, id) order, as a claim would.
 func (s *Store) CreateJobs(ctx context.Context, params store.CreateJobsParams) ([]store.CreateResult, error) {
 	now, jobs, err := storeutil.CheckCreate(params)
+	var cl storeutil.Claim
 	if err == nil {
-		_, _, err = storeutil.CreateClaim(params, nil)
+		cl, err = storeutil.CreateClaim(params)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: create jobs: %w", err)
@@ -46,8 +54,8 @@ func (s *Store) CreateJobs(ctx context.Context, params store.CreateJobsParams) (
 		return results, nil
 	}
 	err = s.write(ctx, func(tx *sql.Tx) error {
-		insertJob, err := tx.PrepareContext(ctx, `INSERT INTO jobs (schedule_id, planned_at, due_at, status, run,
-			trigger_kind, correlation_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		insertJob, err := tx.PrepareContext(ctx, `INSERT INTO jobs (schedule_id, planned_at, due_at, status, attempt, run,
+			trigger_kind, correlation_id, node, lease_until, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (schedule_id, planned_at) DO NOTHING RETURNING `+jobColumns)
 		if err != nil {
 			return interpretError(err)
@@ -71,6 +79,7 @@ func (s *Store) CreateJobs(ctx context.Context, params store.CreateJobsParams) (
 
 		counters := make(map[string]*counter)
 		var order []string // schedules in first-seen order, for deterministic writes
+		var claimed []int  // the results inserted running
 		for i, nj := range jobs {
 			c := counters[nj.ScheduleID]
 			if c == nil {
@@ -82,8 +91,13 @@ func (s *Store) CreateJobs(ctx context.Context, params store.CreateJobsParams) (
 				counters[nj.ScheduleID] = c
 				order = append(order, nj.ScheduleID)
 			}
-			job, err := scanJob(insertJob.QueryRowContext(ctx, nj.ScheduleID, nj.PlannedAt, nj.DueAt, string(nj.Status),
-				c.lastRun+1, string(nj.Trigger), nj.CorrelationID, now, now))
+			status, attempt, node, lease := nj.Status, 0, "", sql.NullInt64{}
+			claim := !params.ClaimLeaseUntil.IsZero() && nj.Status == store.StatusPlanned && nj.DueAt <= now
+			if claim {
+				status, attempt, node, lease = store.StatusRunning, 1, params.Node, sql.NullInt64{Int64: cl.LeaseUntilN, Valid: true}
+			}
+			job, err := scanJob(insertJob.QueryRowContext(ctx, nj.ScheduleID, nj.PlannedAt, nj.DueAt, string(status), attempt,
+				c.lastRun+1, string(nj.Trigger), nj.CorrelationID, node, lease, now, now))
 			if err == nil {
 				c.lastRun, c.dirty = job.Run, true
 				if nj.Trigger != store.TriggerManual && (!c.lastPlanned.Valid || nj.PlannedAt > c.lastPlanned.Int64) {
@@ -95,6 +109,13 @@ func (s *Store) CreateJobs(ctx context.Context, params store.CreateJobsParams) (
 					return err
 				}
 				results[i] = store.CreateResult{Job: job, Created: true, Event: ev}
+				if claim {
+					// The result's Job is the job as created; the claim's, as stored.
+					results[i].Claim = &store.Change{Job: job}
+					results[i].Job.Status, results[i].Job.Attempt, results[i].Job.Node = nj.Status, 0, ""
+					results[i].Job.LeaseUntil = time.Time{}
+					claimed = append(claimed, i)
+				}
 				continue
 			}
 			if !errors.Is(err, store.ErrNotFound) { // ON CONFLICT DO NOTHING returns no row
@@ -116,13 +137,19 @@ func (s *Store) CreateJobs(ctx context.Context, params store.CreateJobsParams) (
 				return interpretError(err)
 			}
 		}
-		c, ok, err := storeutil.CreateClaim(params, storeutil.CreatedDue(results, now))
-		if err != nil || !ok {
-			return err
+		slices.SortFunc(claimed, func(a, b int) int {
+			ja, jb := results[a].Claim.Job, results[b].Claim.Job
+			return cmp.Or(ja.DueAt.Compare(jb.DueAt), cmp.Compare(ja.ID, jb.ID))
+		})
+		for _, i := range claimed {
+			ch := results[i].Claim
+			ch.Event, err = insertEvent(ctx, event, store.Event{JobID: ch.Job.ID, At: storeutil.Time(now), From: store.StatusPlanned,
+				To: store.StatusRunning, Node: params.Node, Attempt: 1, Detail: cl.Detail})
+			if err != nil {
+				return err
+			}
 		}
-		changes, err := claim(ctx, tx, c)
-		storeutil.AttachClaims(results, changes)
-		return err
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: create jobs: %w", err)

@@ -97,44 +97,20 @@ func CheckClaim(p store.ClaimJobsParams) (c Claim, err error) {
 	return c, nil
 }
 
-// CreateClaim returns the claim a CreateJobs call asks for, of the given
-// created jobs, and whether it asks for one at all.
-func CreateClaim(p store.CreateJobsParams, ids []int64) (Claim, bool, error) {
+// CreateClaim validates the claim a CreateJobs call asks for (its
+// ClaimLeaseUntil and Node): the zero Claim when it asks for none. The
+// stores claim, in the same statement or transaction, the jobs they create
+// planned and due at Now.
+func CreateClaim(p store.CreateJobsParams) (Claim, error) {
 	if p.ClaimLeaseUntil.IsZero() {
-		return Claim{}, false, nil
+		return Claim{}, nil
 	}
-	c, err := CheckClaim(store.ClaimJobsParams{IDs: ids, Limit: max(len(ids), 1), Node: p.Node, Now: p.Now,
+	c, err := CheckClaim(store.ClaimJobsParams{Limit: 1, Node: p.Node, Now: p.Now,
 		LeaseUntil: p.ClaimLeaseUntil, Detail: "claimed at creation"})
 	if err != nil {
-		return c, false, fmt.Errorf("create jobs: ClaimLeaseUntil: %w", err)
+		return c, fmt.Errorf("create jobs: ClaimLeaseUntil: %w", err)
 	}
-	return c, len(ids) > 0, nil
-}
-
-// CreatedDue lists the jobs results created as planned and due at now, the
-// ones a CreateJobs with ClaimLeaseUntil claims.
-func CreatedDue(results []store.CreateResult, now int64) []int64 {
-	var ids []int64
-	for _, r := range results {
-		if r.Created && r.Job.Status == store.StatusPlanned && r.Job.DueAt.UnixNano() <= now {
-			ids = append(ids, r.Job.ID)
-		}
-	}
-	return ids
-}
-
-// AttachClaims sets each result's Claim from the changes of the claim.
-func AttachClaims(results []store.CreateResult, changes []store.Change) {
-	byID := make(map[int64]int, len(changes))
-	for i, c := range changes {
-		byID[c.Job.ID] = i
-	}
-	for i := range results {
-		if j, ok := byID[results[i].Job.ID]; ok && results[i].Created {
-			c := changes[j]
-			results[i].Claim = &c
-		}
-	}
+	return c, nil
 }
 
 // Transition is a validated store.TransitionParams.
