@@ -21,6 +21,7 @@ type supervisor struct {
 	children map[string]*child // by schedule id
 	byPID    map[string]string // pid id -> schedule id
 	stopping bool              // its children are being stopped with it
+	gen      uint32            // counts applies; a child seen by the current one has seen == gen
 }
 
 type child struct {
@@ -28,6 +29,10 @@ type child struct {
 	hash     string
 	schedule *schedules.Schedule // the definition to hand a restarted actor
 	failed   bool                // stopped after repeated failures; respawned only when its spec changes
+	// seen is the supervisor's gen of the last configuration that named
+	// it: a mark instead of a set of the ids seen, which at a million
+	// schedules was a map of a million strings per Apply.
+	seen uint32
 }
 
 const (
@@ -55,31 +60,31 @@ func (s *supervisor) apply(c actor.Context, m *applyShard) *ApplyResult {
 		s.children = make(map[string]*child, len(m.schedules))
 		s.byPID = make(map[string]string, len(m.schedules))
 	}
-	seen := make(map[string]bool, len(m.schedules))
+	s.gen++
 	for _, sch := range m.schedules {
 		if !sch.Enabled {
 			continue
 		}
-		seen[sch.ID] = true
 		ch, ok := s.children[sch.ID]
 		switch {
 		case !ok:
 			s.spawn(c, sch, m.last[sch.ID].PlannedAt)
 			res.Added++
 		case ch.hash == sch.Hash:
+			ch.seen = s.gen
 			res.Unchanged++
 		case ch.failed:
 			delete(s.byPID, ch.pid.Id)
 			s.spawn(c, sch, m.last[sch.ID].PlannedAt)
 			res.Changed++
 		default:
-			ch.hash, ch.schedule = sch.Hash, sch
+			ch.hash, ch.schedule, ch.seen = sch.Hash, sch, s.gen
 			c.Send(ch.pid, &updateSchedule{schedule: sch})
 			res.Changed++
 		}
 	}
 	for id, ch := range s.children {
-		if seen[id] {
+		if ch.seen == s.gen {
 			continue
 		}
 		delete(s.children, id)
@@ -95,7 +100,7 @@ func (s *supervisor) apply(c actor.Context, m *applyShard) *ApplyResult {
 func (s *supervisor) spawn(c actor.Context, sch *schedules.Schedule, last time.Time) {
 	pid := c.SpawnPrefix(s.rt.scheduleProps, "s")
 	c.Send(pid, &initSchedule{schedule: sch, last: last})
-	s.children[sch.ID] = &child{pid: pid, hash: sch.Hash, schedule: sch}
+	s.children[sch.ID] = &child{pid: pid, hash: sch.Hash, schedule: sch, seen: s.gen}
 	s.byPID[pid.Id] = sch.ID
 }
 
