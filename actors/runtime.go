@@ -167,6 +167,8 @@ func (rt *Runtime) Start(ctx context.Context) error {
 	root := rt.system.Root
 	rt.publishers = root.Spawn(router.NewRoundRobinPool(rt.opts.Publishers,
 		actor.WithProducer(func() actor.Actor { return &publisher{rt: rt} })))
+	// Two workers per core: a worker may wait a moment handing a fire to a
+	// full recorder queue, and the others go on meanwhile.
 	rt.mailboxes = newMailboxPool(2*runtime.GOMAXPROCS(0), 1<<16, mailboxThroughput)
 	rt.scheduleProps = actor.PropsFromProducer(func() actor.Actor { return &scheduleActor{rt: rt} },
 		actor.WithDispatcher(rt.mailboxes))
@@ -234,12 +236,14 @@ func (rt *Runtime) afterChange(c store.Change, tp store.TransitionParams) {
 }
 
 // supervisorShards is how many supervisors share the schedule actors by
-// default: one per core. Why more than one: spawning is the supervisor's work, one actor
-// at a time, and with a single supervisor a million-schedule start-up ran
-// on one core (its Apply took 13 s of the 24 s start-up, the other core
-// mostly idle); shards spawn in parallel and keep smaller maps. More shards
-// than cores measured no faster (1M schedules, 2 cores: 16.3 CPU-seconds
-// with 2 shards, 18.1 with 4, 30 with 16).
+// default: one per core. Why more than one: spawning is the supervisor's
+// work, one actor at a time, and with a single supervisor a
+// million-schedule start-up spent 13 s in Apply, its supervisor busy on
+// one core throughout while the other ran the actors' first messages and
+// the collector. Shards spawn in parallel and keep smaller maps. More
+// shards than cores did not help (1M schedules on 2 cores, one run each on
+// a shared machine: 16.3 CPU-seconds with 2 shards, 18.1 with 4, 30 with
+// 16).
 func supervisorShards() int { return max(1, runtime.GOMAXPROCS(0)) }
 
 // mailboxThroughput is protoactor's default: the messages a mailbox handles
