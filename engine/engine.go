@@ -130,7 +130,12 @@ func (e *Engine) start(ctx context.Context) (err error) {
 	} else {
 		e.applyPauses(m)
 	}
-	e.applyFires(ctx, first, "start", <-fires)
+	// A node whose first configuration is not applied would sit idle until
+	// a file changed: fail the start instead, so that it is seen (and its
+	// service manager restarts it).
+	if r := e.applyFires(ctx, first, "start", <-fires); r.Result != "ok" {
+		return fmt.Errorf("applying the first configuration: %s", strings.Join(r.Errors, "; "))
+	}
 	var beats context.Context
 	beats, e.stopBeats = context.WithCancel(context.WithoutCancel(ctx))
 	go func() {
