@@ -231,6 +231,24 @@ func (c *ctl) ctx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), c.timeout)
 }
 
+// pages fetches a listing page by page: fetch is called with each page's
+// token in turn (first the empty one) and returns the next page's token. It
+// stops after the first page unless all, at the last page, or when the
+// server answers the same token again (rather than loop for ever), and
+// returns the token of the next page left unread, empty when none is.
+func (c *ctl) pages(all bool, fetch func(ctx context.Context, token string) (next string, err error)) (string, error) {
+	token := ""
+	for {
+		ctx, cancel := c.ctx()
+		next, err := fetch(ctx, token)
+		cancel()
+		if err != nil || !all || next == "" || next == token {
+			return next, err
+		}
+		token = next
+	}
+}
+
 // fail reports a failed call as one line on stderr and returns the exit
 // status of its code.
 func (c *ctl) fail(err error) int {

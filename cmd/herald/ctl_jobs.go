@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -42,20 +43,17 @@ a duration from now (-24h is a day ago); the range is [from, to).`)
 	}
 	req.PageSize = int32(*limit)
 	out := &adminv1.ListJobsResponse{}
-	for {
-		ctx, cancel := c.ctx()
+	out.NextPageToken, err = c.pages(*all, func(ctx context.Context, token string) (string, error) {
+		req.PageToken = token
 		resp, err := c.client.ListJobs(ctx, connect.NewRequest(req))
-		cancel()
 		if err != nil {
-			return c.fail(err)
+			return "", err
 		}
 		out.Jobs = append(out.Jobs, resp.Msg.GetJobs()...)
-		next := resp.Msg.GetNextPageToken()
-		if !*all || next == "" || next == req.PageToken {
-			out.NextPageToken = next
-			break
-		}
-		req.PageToken = next
+		return resp.Msg.GetNextPageToken(), nil
+	})
+	if err != nil {
+		return c.fail(err)
 	}
 	status := c.print(out, func(w io.Writer) { writeJobs(w, out.Jobs) })
 	if status == exitOK && out.NextPageToken != "" && !c.json {
@@ -203,20 +201,18 @@ func runCtlDead(c *ctl, args []string) int {
 	}
 	req.PageSize = int32(*limit)
 	out := &adminv1.ListDeadLettersResponse{}
-	for {
-		ctx, cancel := c.ctx()
+	var err error
+	out.NextPageToken, err = c.pages(*limit == 0, func(ctx context.Context, token string) (string, error) {
+		req.PageToken = token
 		resp, err := c.client.ListDeadLetters(ctx, connect.NewRequest(req))
-		cancel()
 		if err != nil {
-			return c.fail(err)
+			return "", err
 		}
 		out.Jobs = append(out.Jobs, resp.Msg.GetJobs()...)
-		next := resp.Msg.GetNextPageToken()
-		if *limit > 0 || next == "" || next == req.PageToken {
-			out.NextPageToken = next
-			break
-		}
-		req.PageToken = next
+		return resp.Msg.GetNextPageToken(), nil
+	})
+	if err != nil {
+		return c.fail(err)
 	}
 	status := c.print(out, func(w io.Writer) {
 		fmt.Fprintln(w, "ID\tSCHEDULE\tPLANNED\tREASON\tFAILURES\tSINCE\tERROR")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -27,21 +28,19 @@ paused), next fire and latest job. Without --limit it lists them all.`)
 	}
 	req.PageSize = int32(*limit)
 	all := &adminv1.ListSchedulesResponse{}
-	for {
-		ctx, cancel := c.ctx()
+	var err error
+	all.NextPageToken, err = c.pages(*limit == 0, func(ctx context.Context, token string) (string, error) {
+		req.PageToken = token
 		resp, err := c.client.ListSchedules(ctx, connect.NewRequest(req))
-		cancel()
 		if err != nil {
-			return c.fail(err)
+			return "", err
 		}
 		all.Schedules = append(all.Schedules, resp.Msg.GetSchedules()...)
 		all.TotalSize = resp.Msg.GetTotalSize()
-		next := resp.Msg.GetNextPageToken()
-		if *limit > 0 || next == "" || next == req.PageToken {
-			all.NextPageToken = next
-			break
-		}
-		req.PageToken = next
+		return resp.Msg.GetNextPageToken(), nil
+	})
+	if err != nil {
+		return c.fail(err)
 	}
 	now := c.env.now()
 	status := c.print(all, func(w io.Writer) {
