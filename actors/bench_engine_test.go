@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/herald-social/herald/clock"
+	"github.com/herald-social/herald/internal/benchutil"
 	"github.com/herald-social/herald/schedules"
 	"github.com/herald-social/herald/store"
 )
@@ -192,7 +193,7 @@ func BenchmarkIdleActorMemory(b *testing.B) {
 			// As the engine starts: every schedule's latest fire is read
 			// while the configuration loads.
 			heap0, rss0 := heapAlloc(), procStatus("VmRSS")
-			start, cpu0 := time.Now(), cpuTime()
+			start, cpu0 := time.Now(), benchutil.CPUTime()
 			type firesRead struct {
 				fires map[string]store.Fire
 				took  time.Duration
@@ -209,12 +210,12 @@ func BenchmarkIdleActorMemory(b *testing.B) {
 			if fires.err != nil {
 				b.Fatal(fires.err)
 			}
-			loadAndFires, loadCPU := time.Since(start), cpuTime()-cpu0
+			loadAndFires, loadCPU := time.Since(start), benchutil.CPUTime()-cpu0
 			timers := clock.NewHeap(clock.Real())
 			rt := startRuntime(b, st, timers)
 			heap1 := heapAlloc()
 
-			cpu0 = cpuTime()
+			cpu0 = benchutil.CPUTime()
 			applyStart := time.Now()
 			res, err := rt.Apply(context.Background(), cfg, fires.fires, "bench")
 			if err != nil {
@@ -229,7 +230,7 @@ func BenchmarkIdleActorMemory(b *testing.B) {
 			for timers.Len() < c.n {
 				time.Sleep(time.Millisecond)
 			}
-			armed, applyCPU := time.Since(applyStart), cpuTime()-cpu0
+			armed, applyCPU := time.Since(applyStart), benchutil.CPUTime()-cpu0
 			time.Sleep(2 * time.Second) // let the runtime settle before measuring
 			// The fires read is live in heap1 and heap2, so the difference
 			// is the actors'; the whole (heap3, rss2) is taken without it.

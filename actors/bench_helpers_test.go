@@ -18,7 +18,6 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -366,18 +365,6 @@ func reportLateness(b *testing.B, sorted []time.Duration) {
 	b.ReportMetric(ms(p99), "p99-ms")
 	b.ReportMetric(ms(mx), "max-ms")
 	b.Logf("lateness of %d fires: p50 %v, p99 %v, max %v", len(sorted), p50, p99, mx)
-}
-
-// heapAlloc is the live heap after a full collection.
-// cpuTime is the user and system CPU time of the process so far: unlike
-// wall time, it says what a step cost when other processes share the
-// machine.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func heapAlloc() uint64 {

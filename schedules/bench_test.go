@@ -8,9 +8,9 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/herald-social/herald/internal/benchutil"
 )
 
 // writeBenchConfig writes files × perFile schedules under dir: a realistic
@@ -95,7 +95,7 @@ func writeFlowBenchConfig(tb testing.TB, dir string, n int) {
 func BenchmarkLoad100k(b *testing.B) {
 	dir := b.TempDir()
 	writeBenchConfig(b, dir, 100, 1000)
-	benchLoad(b, dir, 100000)
+	benchLoad(b, 100000, func() (*Config, error) { return Load(LoadOptions{}, dir) })
 }
 
 // BenchmarkLoadFlow100k is BenchmarkLoad100k on what the engine benchmarks
@@ -107,26 +107,27 @@ func BenchmarkLoad100k(b *testing.B) {
 func BenchmarkLoadFlow100k(b *testing.B) {
 	dir := b.TempDir()
 	writeFlowBenchConfig(b, dir, 100000)
-	benchLoad(b, dir, 100000)
+	benchLoad(b, 100000, func() (*Config, error) { return Load(LoadOptions{}, dir) })
 }
 
-// benchLoad loads dir b.N times and reports the metrics BenchmarkLoad100k
-// describes; each load must give want schedules.
-func benchLoad(b *testing.B, dir string, want int) {
+// benchLoad runs load b.N times and reports the metrics BenchmarkLoad100k
+// describes; each load must give want schedules. What load keeps (a
+// Loader) counts in live-MB.
+func benchLoad(b *testing.B, want int, load func() (*Config, error)) {
 	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	cpu0 := cpuTime()
+	cpu0 := benchutil.CPUTime()
 	b.ResetTimer()
 	var cfg *Config
 	for b.Loop() {
 		var err error
-		if cfg, err = Load(LoadOptions{}, dir); err != nil {
+		if cfg, err = load(); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.StopTimer()
-	b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric((benchutil.CPUTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
 	runtime.ReadMemStats(&after)
 	if len(cfg.Schedules) != want {
 		b.Fatalf("loaded %d schedules, want %d", len(cfg.Schedules), want)
@@ -136,6 +137,7 @@ func benchLoad(b *testing.B, dir string, want int) {
 	runtime.ReadMemStats(&after)
 	b.ReportMetric(float64(after.HeapAlloc)/(1<<20), "live-MB")
 	runtime.KeepAlive(cfg)
+	runtime.KeepAlive(load)
 	if rss := peakRSS(); rss > 0 {
 		b.ReportMetric(rss, "peak-RSS-MB")
 	}
@@ -167,46 +169,18 @@ func BenchmarkReload100kOneFileChanged(b *testing.B) {
 	if _, err := l.Load(dir); err != nil {
 		b.Fatal(err)
 	}
-	runtime.GC()
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	cpu0 := cpuTime()
-	b.ResetTimer()
-	var cfg *Config
 	n := 0
-	for b.Loop() {
+	benchLoad(b, 100000, func() (*Config, error) {
 		if err := os.WriteFile(name, versions[n%2], 0o644); err != nil {
-			b.Fatal(err)
+			return nil, err
 		}
 		n++
-		if cfg, err = l.Load(dir); err != nil {
-			b.Fatal(err)
-		}
-		if len(l.decoded) != 1 {
+		cfg, err := l.Load(dir)
+		if err == nil && len(l.decoded) != 1 {
 			b.Fatalf("decoded %v, want the one file changed", l.decoded)
 		}
-	}
-	b.StopTimer()
-	b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(n), "cpu-s/op")
-	runtime.ReadMemStats(&after)
-	if len(cfg.Schedules) != 100000 {
-		b.Fatalf("loaded %d schedules", len(cfg.Schedules))
-	}
-	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/float64(n)/(1<<20), "alloc-MB/op")
-	runtime.GC()
-	runtime.ReadMemStats(&after)
-	b.ReportMetric(float64(after.HeapAlloc)/(1<<20), "live-MB")
-	runtime.KeepAlive(cfg)
-	runtime.KeepAlive(l)
-}
-
-// cpuTime is the user and system CPU time of the process so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		return cfg, err
+	})
 }
 
 // peakRSS reads the process's peak resident set size (Linux), in MiB.

@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/herald-social/herald/internal/benchutil"
 	"github.com/herald-social/herald/store"
 )
 
@@ -49,7 +49,7 @@ func BenchLatestFires(b *testing.B, s store.Store) {
 // benchRead runs read in a loop, checks what it read, and reports cpu-s/op.
 func benchRead(b *testing.B, read func() (map[string]store.Fire, error)) {
 	b.ReportAllocs()
-	cpu0 := cpuTime()
+	cpu0 := benchutil.CPUTime()
 	var got map[string]store.Fire
 	for b.Loop() {
 		var err error
@@ -57,7 +57,7 @@ func benchRead(b *testing.B, read func() (map[string]store.Fire, error)) {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric((benchutil.CPUTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
 	if len(got) != Fires1M {
 		b.Fatalf("read %d fires, want %d", len(got), Fires1M)
 	}
@@ -67,13 +67,4 @@ func benchRead(b *testing.B, read func() (map[string]store.Fire, error)) {
 	if f := got["s-0000101"]; f.Run != 102 || f.PlannedAt.UnixNano() != 1800000101000000000 || f.PlannedAt.Location() != time.UTC {
 		b.Errorf("s-0000101: %+v, want run 102 planned at 1800000101000000000 UTC", f)
 	}
-}
-
-// cpuTime is this process's CPU time so far, over all threads.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
