@@ -15,6 +15,7 @@ import (
 	"github.com/herald-social/herald/actors"
 	"github.com/herald-social/herald/admin"
 	"github.com/herald-social/herald/clock"
+	"github.com/herald-social/herald/internal/gctarget"
 	"github.com/herald-social/herald/platform/dryrun"
 	"github.com/herald-social/herald/platform/x"
 	"github.com/herald-social/herald/schedules"
@@ -82,6 +83,10 @@ func (e *Engine) Run(ctx context.Context) error {
 
 func (e *Engine) start(ctx context.Context) (err error) {
 	e.startedAt = e.clock.Now()
+	// The start builds a heap the node keeps (configuration and actors):
+	// fewer collections while it grows, the default target once it is
+	// built (see gctarget).
+	defer gctarget.Raise(gctarget.StartPercent)()
 	if e.store, err = open.Open(ctx, e.cfg.DB, open.Options{Migrate: true}); err != nil {
 		return fmt.Errorf("opening the store %s: %w", open.Redact(e.cfg.DB), err)
 	}
