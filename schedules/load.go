@@ -33,6 +33,9 @@ type LoadOptions struct {
 	// each post template: a schedule renders for its first fire after its
 	// start, or after SampleFrom. Zero means 2026-01-01T00:00:00Z.
 	SampleFrom time.Time
+	// Cache, when set, keeps decodes between processes (see DecodeCache):
+	// `herald serve` sets it, `herald validate` does not.
+	Cache DecodeCache
 }
 
 func (o LoadOptions) withDefaults() LoadOptions {
@@ -66,6 +69,7 @@ type fileResult struct {
 	media     []mediaDep // the media files the decode looked at
 	read      bool       // the file was read, so the result may be kept
 	reused    bool       // taken from the Loader by this Load, see crossCheck
+	cached    bool       // taken from LoadOptions.Cache by this Load
 }
 
 // loadEnv is shared by the walkers of one Load; renderer and scratch are

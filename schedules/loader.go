@@ -41,6 +41,22 @@ type Loader struct {
 	files map[fileRef]fileResult
 	// decoded names the files the last Load decoded, for tests.
 	decoded []string
+	stats   LoadStats
+}
+
+// LoadStats says where a Load took each file's decode from.
+type LoadStats struct {
+	Files   int // the files found
+	Decoded int // parsed and validated
+	Reused  int // unchanged since the Loader's previous Load
+	Cached  int // taken from LoadOptions.Cache
+}
+
+// LastStats describes the Loader's last Load.
+func (l *Loader) LastStats() LoadStats {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.stats
 }
 
 // NewLoader returns a Loader that loads with opts.
@@ -95,7 +111,7 @@ func (l *Loader) load(opts LoadOptions, files []fileRef, diags []Diagnostic, com
 					results[i].reused = true
 					continue
 				}
-				results[i] = loadFile(&env, files[i], data, sum)
+				results[i] = env.decode(files[i], data, sum)
 			}
 		}()
 	}
@@ -121,20 +137,49 @@ func (l *Loader) load(opts LoadOptions, files []fileRef, diags []Diagnostic, com
 	return cfg, nil
 }
 
+// decode decodes one file, or takes its decode from the options' cache
+// when an entry for exactly these bytes is there and its media files look
+// as they did; a new decode is offered to the cache.
+func (env *loadEnv) decode(f fileRef, data []byte, sum [sha256.Size]byte) fileResult {
+	c := env.opts.Cache
+	if c == nil {
+		return loadFile(env, f, data, sum)
+	}
+	key := cacheKey(f, sum, env.opts)
+	if entry, ok := c.Get(key); ok {
+		if r, err := decodeResult(env, f, sum, entry); err == nil && env.media.same(r.media) {
+			r.cached = true
+			return r
+		}
+	}
+	r := loadFile(env, f, data, sum)
+	if cacheable(&r) {
+		c.Put(key, encodeResult(&r))
+	}
+	return r
+}
+
 // keep remembers the decode of every file read by this Load, and forgets
 // every other file.
 func (l *Loader) keep(files []fileRef, results []fileResult) {
 	kept := make(map[fileRef]fileResult, len(files))
 	l.decoded = l.decoded[:0]
+	l.stats = LoadStats{Files: len(files)}
 	for i, f := range files {
 		r := results[i]
 		if !r.read {
 			continue
 		}
-		if !r.reused {
+		switch {
+		case r.cached:
+			l.stats.Cached++
+		case r.reused:
+			l.stats.Reused++
+		default:
+			l.stats.Decoded++
 			l.decoded = append(l.decoded, f.display)
 		}
-		r.reused = false
+		r.reused, r.cached = false, false
 		kept[f] = r
 	}
 	l.files = kept
