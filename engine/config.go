@@ -22,6 +22,10 @@ type Config struct {
 	Grace        time.Duration // how long in-flight publishes may finish at shutdown
 	PollInterval time.Duration // checksum poll of the config files (a backstop to fsnotify)
 	Lease        time.Duration // a running job's lease
+	// CacheDir keeps each schedules file's decode between starts, so that
+	// a restart on files seen before skips their YAML (see
+	// schedules/diskcache); empty means no cache.
+	CacheDir string
 
 	Version string // this binary's version, reported in the User-Agent and status
 

@@ -19,6 +19,7 @@ import (
 	"github.com/herald-social/herald/platform/dryrun"
 	"github.com/herald-social/herald/platform/x"
 	"github.com/herald-social/herald/schedules"
+	"github.com/herald-social/herald/schedules/diskcache"
 	"github.com/herald-social/herald/schedules/watch"
 	"github.com/herald-social/herald/store"
 	"github.com/herald-social/herald/store/open"
@@ -39,8 +40,9 @@ type Engine struct {
 
 	reloads chan reloadRequest
 	// loader keeps each file's decode between reloads, so an edit costs
-	// the decode of the files it touched (only start and reload use it).
-	loader  schedules.Loader
+	// the decode of the files it touched (only start and reload use it),
+	// and between starts through the decode cache (Config.CacheDir).
+	loader  *schedules.Loader
 	metrics *engineMetrics
 	tokens  *admin.Tokens
 	// stopBeats ends the heartbeats; beatsDone closes when they ended.
@@ -103,10 +105,19 @@ func (e *Engine) start(ctx context.Context) (err error) {
 		fires <- latestFires{read: true, fires: f, err: err}
 	}()
 	// The first configuration must be valid: there is no last good one.
+	loadStart := e.clock.Now()
+	var cache *diskcache.Cache
+	e.loader, cache = e.newLoader()
 	first, err := e.loader.Load(e.cfg.ConfigPaths...)
 	if err != nil {
 		e.logReload(ReloadResult{Result: "error", Trigger: "start", Errors: diagnostics(err)})
 		return fmt.Errorf("loading %v: %w", e.cfg.ConfigPaths, err)
+	}
+	st := e.loader.LastStats()
+	e.logger.Info("schedules loaded", slog.Int("schedules", len(first.Schedules)), slog.Int("files", st.Files),
+		slog.Int("parsed", st.Decoded), slog.Int("from_cache", st.Cached), slog.Duration("took", e.clock.Now().Sub(loadStart)))
+	if cache != nil {
+		go e.trimCache(cache)
 	}
 
 	pf, err := e.newPlatform(ctx, first)

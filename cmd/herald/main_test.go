@@ -20,6 +20,11 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	heraldBin = filepath.Join(dir, "herald")
+	// Every serve the tests start keeps its decode cache in here, not in
+	// the user's cache folder (a test that looks at the cache sets its own).
+	if err := os.Setenv("HERALD_CACHE_DIR", filepath.Join(dir, "cache")); err != nil {
+		panic(err)
+	}
 	build := exec.Command("go", "build", "-o", heraldBin, ".")
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {

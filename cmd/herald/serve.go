@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -32,7 +33,18 @@ var serveEnv = []envFlag{
 	{"log-format", "HERALD_LOG_FORMAT"}, {"log-level", "HERALD_LOG_LEVEL"}, {"grace", "HERALD_GRACE"},
 	{"poll-interval", "HERALD_POLL_INTERVAL"}, {"x-api-url", "HERALD_X_API_URL"},
 	{"dead-letter-webhook", "HERALD_DEAD_LETTER_WEBHOOK"}, {"admin-token-file", "HERALD_ADMIN_TOKEN_FILE"},
-	{"tls-cert", "HERALD_TLS_CERT"}, {"tls-key", "HERALD_TLS_KEY"},
+	{"tls-cert", "HERALD_TLS_CERT"}, {"tls-key", "HERALD_TLS_KEY"}, {"cache-dir", "HERALD_CACHE_DIR"},
+}
+
+// defaultCacheDir is where a node keeps its decode cache unless told:
+// the user's cache folder ($XDG_CACHE_HOME or ~/.cache on Linux), or none
+// when the system names none.
+func defaultCacheDir() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "herald")
 }
 
 func runServe(env *cliEnv, args []string) int {
@@ -52,6 +64,7 @@ func runServe(env *cliEnv, args []string) int {
 	fs.StringVar(&logFormat, "log-format", "json", "log format: json or text (HERALD_LOG_FORMAT)")
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error (HERALD_LOG_LEVEL)")
 	fs.DurationVar(&cfg.Grace, "grace", 30*time.Second, "how long in-flight publishes may finish at shutdown (HERALD_GRACE)")
+	fs.StringVar(&cfg.CacheDir, "cache-dir", defaultCacheDir(), "folder of the decode cache, which lets a restart skip parsing unchanged schedule files; empty or off for none (HERALD_CACHE_DIR)")
 	fs.DurationVar(&cfg.PollInterval, "poll-interval", 10*time.Second, "checksum poll of the schedule files, a backstop to file events (HERALD_POLL_INTERVAL)")
 	fs.StringVar(&cfg.XAPIURL, "x-api-url", "https://api.x.com", "X API base URL, e.g. a fake X server's (HERALD_X_API_URL)")
 	fs.StringVar(&cfg.DeadLetterWebhook, "dead-letter-webhook", "", "URL POSTed a JSON body for each new dead letter (HERALD_DEAD_LETTER_WEBHOOK)")
@@ -73,6 +86,9 @@ func runServe(env *cliEnv, args []string) int {
 	}
 	if len(rest) > 0 {
 		return usageError(fs, "serve takes no arguments (give the schedules with --config), got %q", rest)
+	}
+	if cfg.CacheDir == "off" {
+		cfg.CacheDir = ""
 	}
 	for _, p := range strings.Split(configPaths, ",") {
 		if p = strings.TrimSpace(p); p != "" {

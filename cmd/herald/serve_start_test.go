@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -59,4 +60,37 @@ func TestServeFailsWhenTheFirstApplyFails(t *testing.T) {
 	if !sawReload {
 		t.Errorf("no failed config reload logged:\n%s", out)
 	}
+}
+
+// A restarted node takes the decode of every unchanged schedules file from
+// its decode cache instead of parsing it again, parses a file edited while
+// it was down, and runs the same schedules either way. The accounts file
+// is never cached.
+func TestServeRestartUsesTheDecodeCache(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfgDir, cacheDir := filepath.Join(dir, "plan"), filepath.Join(dir, "cache")
+	writeFile(t, cfgDir, "accounts.yaml", "accounts:\n  brand: {platform: x}\n")
+	for _, name := range []string{"a", "b", "c"} {
+		writeFile(t, cfgDir, name+".yaml", fmt.Sprintf("schedules:\n  - {id: %s, account: brand, cron: \"0 0 1 1 *\", post: {text: %s}}\n", name, name))
+	}
+	args := []string{"--config", cfgDir, "--db", "sqlite:" + filepath.Join(dir, "herald.db"), "--node-id", "n1", "--dry-run", "--cache-dir", cacheDir}
+	start := func(parsed, cached string) {
+		t.Helper()
+		n := startNode(t, args...)
+		n.waitLog("schedules loaded", time.Minute, msgIs("schedules loaded", "schedules", "3", "files", "4", "parsed", parsed, "from_cache", cached))
+		n.waitLog("herald started", time.Minute, msgIs("herald started"))
+		if code := n.stop(syscall.SIGTERM); code != 0 {
+			t.Fatalf("exit %d", code)
+		}
+	}
+	start("4", "0")
+	entries, _ := filepath.Glob(filepath.Join(cacheDir, "*.herald-decode"))
+	if len(entries) != 3 {
+		t.Fatalf("the cache holds %d entries, want 3 (a, b and c; never the accounts)", len(entries))
+	}
+	start("1", "3")
+	writeFile(t, cfgDir, "b.yaml", "schedules:\n  - {id: b, account: brand, cron: \"0 0 2 1 *\", post: {text: b}}\n")
+	start("2", "2")
+	start("1", "3")
 }
