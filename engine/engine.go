@@ -85,10 +85,6 @@ func (e *Engine) Run(ctx context.Context) error {
 
 func (e *Engine) start(ctx context.Context) (err error) {
 	e.startedAt = e.clock.Now()
-	// The start builds a heap the node keeps (configuration and actors):
-	// fewer collections while it grows, the default target once it is
-	// built (see gctarget).
-	defer gctarget.Raise(gctarget.StartPercent)()
 	if e.store, err = open.Open(ctx, e.cfg.DB, open.Options{Migrate: true}); err != nil {
 		return fmt.Errorf("opening the store %s: %w", open.Redact(e.cfg.DB), err)
 	}
@@ -149,7 +145,14 @@ func (e *Engine) start(ctx context.Context) (err error) {
 	// A node whose first configuration is not applied would sit idle until
 	// a file changed: fail the start instead, so that it is seen (and its
 	// service manager restarts it).
-	if r := e.applyFires(ctx, first, "start", <-fires); r.Result != "ok" {
+	pre := <-fires
+	// The first Apply builds every schedule actor, a heap the node keeps:
+	// no collection while it grows, the default target once it is built
+	// (see gctarget).
+	restoreGC := gctarget.Raise(gctarget.StartPercent)
+	r := e.applyFires(ctx, first, "start", pre)
+	restoreGC()
+	if r.Result != "ok" {
 		return fmt.Errorf("applying the first configuration: %s", strings.Join(r.Errors, "; "))
 	}
 	var beats context.Context
