@@ -94,3 +94,20 @@ func TestServeRestartUsesTheDecodeCache(t *testing.T) {
 	start("2", "2")
 	start("1", "3")
 }
+
+// A decode cache that cannot be opened costs time, not the start: the node
+// says so and starts without it.
+func TestServeStartsWithoutAnUnusableDecodeCache(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeFile(t, dir, "plan.yaml", fmt.Sprintf(e2eSchedules, "x"))
+	notADir := writeFile(t, dir, "file", "")
+	n := startNode(t, "--config", filepath.Join(dir, "plan.yaml"), "--db", "sqlite:"+filepath.Join(dir, "herald.db"),
+		"--node-id", "n1", "--dry-run", "--cache-dir", filepath.Join(notADir, "cache"))
+	n.waitLog("the cache refused", time.Minute, msgIs("decode cache off: every start parses all schedule files"))
+	n.waitLog("schedules loaded", time.Minute, msgIs("schedules loaded", "parsed", "1", "from_cache", "0"))
+	n.waitLog("herald started", time.Minute, msgIs("herald started"))
+	if code := n.stop(syscall.SIGTERM); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+}
