@@ -110,6 +110,45 @@ func BenchmarkLoadFlow100k(b *testing.B) {
 	benchLoad(b, 100000, func() (*Config, error) { return Load(LoadOptions{}, dir) })
 }
 
+// BenchmarkRestart100k is a node's first Load after a restart, through a
+// decode cache that an earlier process filled (a map here; the disk's adds
+// reading the entries), on BenchmarkLoad100k's files and on the flow-style
+// ones: what the cache leaves of a load. live-MB counts the map's entries
+// too (cache-MB); the Config alone is live-MB minus cache-MB.
+//
+//	go test -run='^$' -bench='Restart100k|Load100k$|LoadFlow100k' -benchtime=5x ./schedules/
+func BenchmarkRestart100k(b *testing.B) {
+	for _, c := range []struct {
+		name  string
+		write func(dir string)
+	}{
+		{"mixed", func(dir string) { writeBenchConfig(b, dir, 100, 1000) }},
+		{"flow", func(dir string) { writeFlowBenchConfig(b, dir, 100000) }},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			dir := b.TempDir()
+			c.write(dir)
+			cache := &mapCache{}
+			if _, err := NewLoader(LoadOptions{Cache: cache}).Load(dir); err != nil {
+				b.Fatal(err)
+			}
+			benchLoad(b, 100000, func() (*Config, error) {
+				l := NewLoader(LoadOptions{Cache: cache})
+				cfg, err := l.Load(dir)
+				if st := l.LastStats(); err == nil && st.Decoded > 1 {
+					b.Fatalf("a restart parsed %d files", st.Decoded)
+				}
+				return cfg, err
+			})
+			entries := 0
+			for _, e := range cache.m {
+				entries += len(e)
+			}
+			b.ReportMetric(float64(entries)/(1<<20), "cache-MB") // after benchLoad's ResetTimer
+		})
+	}
+}
+
 // benchLoad runs load b.N times and reports the metrics BenchmarkLoad100k
 // describes; each load must give want schedules. What load keeps (a
 // Loader) counts in live-MB.

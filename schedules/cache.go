@@ -33,7 +33,9 @@ func (z *zoneCache) load(name string) (string, *time.Location, error) {
 	if r, ok := z.m[name]; ok {
 		return r.name, r.loc, r.err
 	}
-	r := zoneResult{name: name}
+	// The cache outlives the string it was given (a slice of a decode
+	// cache entry, say), so it keeps a copy of its own.
+	r := zoneResult{name: strings.Clone(name)}
 	switch {
 	case name == "":
 		r.err = fmt.Errorf("must not be empty (leave it out for UTC)")
@@ -84,7 +86,7 @@ func (c *specCache) get(k specKey, compile func() (spec.Spec, error)) (string, s
 	if ok {
 		return r.expr, r.spec, r.err
 	}
-	r.expr = k.expr
+	r.expr = strings.Clone(k.expr) // as zoneCache's name
 	r.err = guard(func() (err error) { r.spec, err = compile(); return })
 	c.mu.Lock()
 	if c.m == nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/herald-social/herald/schedules/spec"
@@ -116,13 +117,22 @@ func encodeResult(r *fileResult) []byte {
 var errBadEntry = errors.New("schedules: malformed decode cache entry")
 
 // decodeResult rebuilds the decode of file f (content hash sum) from an
-// entry of encodeResult. The strings of all its schedules are slices of
-// one copy of the entry, which lives as long as any of them: that is one
-// allocation instead of several per schedule. It fails when the entry is
-// malformed or a timing no longer compiles, and the caller parses the
-// file instead.
-func decodeResult(env *loadEnv, f fileRef, sum [sha256.Size]byte, entry []byte) (res fileResult, err error) {
-	d := decoder{s: string(entry)}
+// entry of encodeResult. The strings a schedule keeps are copied out of
+// the entry (the zone and expression come from the Load's caches, which
+// keep copies; crossCheck then shares the account's), so the entry is
+// garbage once decoded and a
+// restarted node is the size of one that parsed its files: slices of the
+// entry would keep all of it, about 100 B per schedule more. It fails when
+// the entry is malformed or a timing no longer compiles, and the caller
+// parses the file instead.
+func decodeResult(env *loadEnv, f fileRef, sum [sha256.Size]byte, entry []byte) (fileResult, error) {
+	return decodeEntry(env, f, sum, string(entry))
+}
+
+// decodeEntry is decodeResult on the entry as a string, whose memory no
+// string of the result shares.
+func decodeEntry(env *loadEnv, f fileRef, sum [sha256.Size]byte, entry string) (res fileResult, err error) {
+	d := decoder{s: entry}
 	if len(d.s) < len(cacheFormat) || d.s[:len(cacheFormat)] != cacheFormat {
 		return res, errBadEntry
 	}
@@ -132,9 +142,9 @@ func decodeResult(env *loadEnv, f fileRef, sum [sha256.Size]byte, entry []byte) 
 		res.media = make([]mediaDep, n)
 		for i := range res.media {
 			m := &res.media[i]
-			m.key.path, m.key.video = d.str(), d.bool()
-			m.probe.notExist, m.probe.err, m.probe.regular = d.bool(), d.str(), d.bool()
-			m.probe.size, m.probe.dur, m.probe.durErr = d.int(), time.Duration(d.int()), d.str()
+			m.key.path, m.key.video = d.keep(), d.bool()
+			m.probe.notExist, m.probe.err, m.probe.regular = d.bool(), d.keep(), d.bool()
+			m.probe.size, m.probe.dur, m.probe.durErr = d.int(), time.Duration(d.int()), d.keep()
 		}
 	}
 	n := d.count()
@@ -143,21 +153,21 @@ func decodeResult(env *loadEnv, f fileRef, sum [sha256.Size]byte, entry []byte) 
 	res.refs = make([]scheduleRefs, n)
 	for i := range slab {
 		s := &slab[i]
-		s.ID, s.Account, s.Kind, s.Expr, s.Timezone = d.str(), d.str(), Kind(d.uint()), d.str(), d.str()
+		s.ID, s.Account, s.Kind, s.Expr, s.Timezone = d.keep(), d.keep(), Kind(d.uint()), d.str(), d.str()
 		s.Jitter, s.Catchup, s.Deadline = time.Duration(d.int()), time.Duration(d.int()), time.Duration(d.int())
 		s.MaxAttempts, s.Enabled = int(d.int()), d.bool()
 		s.Start, s.End = d.civil(), d.civil()
-		s.Post.Text = d.str()
+		s.Post.Text = d.keep()
 		if n := d.count(); n > 0 {
 			s.Post.Media = make([]Media, n)
 			for j := range s.Post.Media {
-				s.Post.Media[j] = Media{Path: d.str(), Alt: d.str()}
+				s.Post.Media[j] = Media{Path: d.keep(), Alt: d.keep()}
 			}
 		}
 		if n := d.count(); n > 0 {
 			s.Post.Thread = make([]string, n)
 			for j := range s.Post.Thread {
-				s.Post.Thread[j] = d.str()
+				s.Post.Thread[j] = d.keep()
 			}
 		}
 		if n := d.count(); n > 0 {
@@ -167,7 +177,7 @@ func decodeResult(env *loadEnv, f fileRef, sum [sha256.Size]byte, entry []byte) 
 			}
 		}
 		s.Source = Pos{File: f.display, Line: int(d.int()), Col: int(d.int())}
-		s.Hash = d.str()
+		s.Hash = d.keep()
 		r := &res.refs[i]
 		r.item, r.idLine, r.idCol, r.accountLine, r.accountCol = int(d.int()), int(d.int()), int(d.int()), int(d.int()), int(d.int())
 		if d.err != nil {
@@ -208,6 +218,7 @@ func (env *loadEnv) compileCached(s *Schedule) error {
 		})
 	case KindAt:
 		var t time.Time
+		s.Expr = strings.Clone(s.Expr) // an instant is not shared: the schedule keeps it
 		if t, err = spec.ParseAt(s.Expr, s.Location); err == nil {
 			s.Spec = spec.At(t)
 		}
@@ -236,8 +247,8 @@ func (e *encoder) civil(c spec.Civil) {
 	}
 }
 
-// decoder reads what encoder wrote from a string, so that the strings it
-// returns share the string's memory. The first error sticks and every
+// decoder reads what encoder wrote from a string; str returns slices of
+// it, keep copies. The first error sticks and every
 // later read returns zero.
 type decoder struct {
 	s   string
@@ -285,6 +296,10 @@ func (d *decoder) str() string {
 	d.s = d.s[n:]
 	return s
 }
+
+// keep is str for a string the result keeps: a copy, not a slice of the
+// entry.
+func (d *decoder) keep() string { return strings.Clone(d.str()) }
 
 func (d *decoder) bool() bool {
 	switch d.uint() {

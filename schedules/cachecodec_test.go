@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // mapCache is a DecodeCache in memory, as the disk's would be across
@@ -242,4 +243,60 @@ func describeResult(r fileResult) string {
 		fmt.Fprintf(&b, "  %+v\n", *s)
 	}
 	return b.String()
+}
+
+// TestDecodeEntryKeepsNoSliceOfIt checks that no string of a decode read
+// from the cache points into the entry: one would keep the whole entry
+// (about 100 B per schedule) alive as long as the schedule.
+func TestDecodeEntryKeepsNoSliceOfIt(t *testing.T) {
+	l := NewLoader(LoadOptions{})
+	if _, err := l.Load(writeRich(t)); err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for f, r := range l.files {
+		if !cacheable(&r) {
+			continue
+		}
+		entry := string(encodeResult(&r))
+		env := &loadEnv{opts: LoadOptions{}.withDefaults(), zones: &zoneCache{}, specs: &specCache{}, media: &mediaCache{}}
+		got, err := decodeEntry(env, f, r.sum, entry)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lo := uintptr(unsafe.Pointer(unsafe.StringData(entry)))
+		hi := lo + uintptr(len(entry))
+		var walk func(path string, v reflect.Value)
+		walk = func(path string, v reflect.Value) {
+			switch v.Kind() {
+			case reflect.String:
+				checked++
+				if p := uintptr(unsafe.Pointer(unsafe.StringData(v.String()))); v.Len() > 0 && p >= lo && p < hi {
+					t.Errorf("%s: %s = %q is a slice of the cache entry", f.rel, path, v.String())
+				}
+			case reflect.Struct:
+				for i := range v.NumField() {
+					walk(path+"."+v.Type().Field(i).Name, v.Field(i))
+				}
+			case reflect.Slice:
+				for i := range v.Len() {
+					walk(path+"[]", v.Index(i))
+				}
+			case reflect.Pointer:
+				if !v.IsNil() && v.Elem().Kind() == reflect.Struct && v.Type().Elem().PkgPath() == reflect.TypeFor[Schedule]().PkgPath() {
+					walk(path, v.Elem())
+				}
+			}
+		}
+		for i, s := range got.schedules {
+			walk(fmt.Sprintf("schedules[%d]", i), reflect.ValueOf(*s))
+		}
+		for i, m := range got.media {
+			walk(fmt.Sprintf("media[%d].path", i), reflect.ValueOf(m.key.path))
+			walk(fmt.Sprintf("media[%d].err", i), reflect.ValueOf(m.probe.err))
+		}
+	}
+	if checked < 30 {
+		t.Errorf("checked %d strings, want every string of richFiles' schedules", checked)
+	}
 }
