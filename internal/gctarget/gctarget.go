@@ -7,12 +7,13 @@
 // that was built so far each time. Raised to 400 for that Apply, the heap
 // it starts from (configuration and latest fires, about 0.6 GB for a
 // million) leaves room for every actor before the next collection, so
-// none runs while they are built and the peak is about the heap the node
-// keeps anyway. Measured on the 1M restart: Apply until armed 6.9–7.4 s
-// and 13.7–14.7 CPU-s with the default, against BENCHMARKS.md's figures
-// with the raise. The load before it is not covered: it makes gigabytes
-// of garbage (yaml.v3's nodes), where a raised target would only raise the
-// peak (measured: up to 4.2 GB instead of 3.2 GB, for no gain in time).
+// none need run while they are built. The peak is bounded by five times
+// the heap left by the last collection before; measured at 1M: 2.2–3.2 GB
+// against a steady 1.9 GB. Apply until armed took 6.9–7.4 s and
+// 13.7–14.7 CPU-s with the default, 5.4–6.6 s and 10.6–13.1 CPU-s with
+// the raise (BENCHMARKS.md). The load before it is not covered: it makes
+// gigabytes of garbage (yaml.v3's nodes), where a raised target only
+// raised the peak (up to 4.2 GB instead of 3.2 GB, for no gain in time).
 //
 // An operator who set GOGC chose the target: it is left alone. A memory
 // limit (GOMEMLIMIT) still bounds the heap while the target is raised,
