@@ -228,7 +228,8 @@ func (env *loadEnv) compileCached(s *Schedule) error {
 	return err
 }
 
-// encoder appends varints and length-prefixed strings.
+// encoder appends varints and length-prefixed strings: the cache's
+// entries and the schedule hash (hash.go) are written with it.
 type encoder struct{ buf []byte }
 
 func (e *encoder) uint(v uint64) { e.buf = binary.AppendUvarint(e.buf, v) }

@@ -2,10 +2,7 @@ package schedules
 
 import (
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
-
-	"github.com/herald-social/herald/schedules/spec"
 )
 
 // scheduleHash is the spec hash reloads diff schedules by: the first 16 hex
@@ -17,7 +14,7 @@ import (
 // is written (file, line), so moving it changes nothing. The leading
 // version tag changes whenever this encoding does.
 func scheduleHash(s *Schedule, media []mediaHash, buf []byte) (string, []byte) {
-	e := hashEncoder{buf[:0]}
+	e := encoder{buf: buf[:0]}
 	e.str("herald.schedule.v2")
 	e.str(s.ID)
 	e.str(s.Account)
@@ -46,29 +43,6 @@ func scheduleHash(s *Schedule, media []mediaHash, buf []byte) (string, []byte) {
 	for _, d := range s.Metrics {
 		e.int(int64(d))
 	}
-	sum := sha256.Sum256(e.b)
-	return hex.EncodeToString(sum[:8]), e.b
-}
-
-type hashEncoder struct{ b []byte }
-
-func (e *hashEncoder) str(s string) {
-	e.b = binary.AppendUvarint(e.b, uint64(len(s)))
-	e.b = append(e.b, s...)
-}
-
-func (e *hashEncoder) int(i int64) { e.b = binary.AppendVarint(e.b, i) }
-
-func (e *hashEncoder) civil(c spec.Civil) {
-	for _, v := range [...]int{c.Year, int(c.Month), c.Day, c.Hour, c.Minute, c.Second} {
-		e.int(int64(v))
-	}
-}
-
-func (e *hashEncoder) bool(v bool) {
-	if v {
-		e.b = append(e.b, 1)
-	} else {
-		e.b = append(e.b, 0)
-	}
+	sum := sha256.Sum256(e.buf)
+	return hex.EncodeToString(sum[:8]), e.buf
 }
