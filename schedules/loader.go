@@ -29,6 +29,10 @@ import (
 // written after they were first returned, so a Config stays safe to read
 // while the next Load runs.
 //
+// With LoadOptions.Cache it also looks there for files it holds no decode
+// of (a new Loader's first Load, after a restart) and stores there what it
+// decodes, so a new process parses only files it has not seen.
+//
 // The Loader drops the decode of every file a Load did not find. What it
 // holds is one decode per file, which shares its values with the Config of
 // the last Load; after a rejected Load, the files that changed hold the
