@@ -85,6 +85,10 @@ func TestLoaderMatchesLoad(t *testing.T) {
 
 	opts := LoadOptions{Workers: 2, MaxFileSize: 4 << 10}
 	l := NewLoader(opts)
+	// A process started after each step: a new Loader whose decode cache
+	// every earlier step's restart filled.
+	cached := opts
+	cached.Cache = &mapCache{}
 	for _, step := range []struct {
 		name    string
 		edit    func(t *testing.T)
@@ -169,6 +173,10 @@ func TestLoaderMatchesLoad(t *testing.T) {
 		want, wantErr := Load(opts, dir)
 		if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(gotErr, wantErr) {
 			t.Fatalf("%s: the Loader differs from Load:\n got %s\nwant %s", step.name, describeLoad(got, gotErr), describeLoad(want, wantErr))
+		}
+		restarted, restartedErr := NewLoader(cached).Load(dir)
+		if !reflect.DeepEqual(restarted, want) || !reflect.DeepEqual(restartedErr, wantErr) {
+			t.Fatalf("%s: a new Loader through the decode cache differs from Load:\n got %s\nwant %s", step.name, describeLoad(restarted, restartedErr), describeLoad(want, wantErr))
 		}
 		switch {
 		case step.wantErr == "" && wantErr != nil:
