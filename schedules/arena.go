@@ -1,20 +1,35 @@
 package schedules
 
-// scratch is what one worker reuses from file to file: the walker's
-// drafts. Nothing of a file's drafts outlives loadFile (schedules, accounts
-// and diagnostics copy what they keep), so each file takes them back with
-// reset instead of allocating afresh.
+import "go.yaml.in/yaml/v3"
+
+// scratch is what one worker reuses from file to file: the walker's drafts
+// and the nodes of the YAML trees yamlfast builds. Nothing of a file's
+// drafts or nodes outlives loadFile (schedules, accounts and diagnostics
+// copy what they keep), so each file takes them back with reset instead of
+// allocating afresh.
 type scratch struct {
 	drafts arena[scheduleDraft]
+	nodes  arena[yaml.Node]
+	ptrs   arena[*yaml.Node]
 }
 
 func newScratch() *scratch {
-	return &scratch{drafts: arena[scheduleDraft]{size: 256}}
+	return &scratch{
+		drafts: arena[scheduleDraft]{size: 256},
+		nodes:  arena[yaml.Node]{size: 1024},
+		ptrs:   arena[*yaml.Node]{size: 4096},
+	}
 }
 
 func (s *scratch) reset() {
 	s.drafts.reset()
+	s.nodes.reset()
+	s.ptrs.reset()
 }
+
+// Node and Ptrs make scratch the yamlfast.Alloc of its worker's files.
+func (s *scratch) Node() *yaml.Node        { return s.nodes.new() }
+func (s *scratch) Ptrs(n int) []*yaml.Node { return s.ptrs.slice(n) }
 
 // arena hands out zeroed runs of T from chunks it keeps until reset, which
 // takes every run back at once. Everything past the run last handed out is
