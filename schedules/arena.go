@@ -16,8 +16,8 @@ type scratch struct {
 func newScratch() *scratch {
 	return &scratch{
 		drafts: arena[scheduleDraft]{size: 256},
-		nodes:  arena[yaml.Node]{size: 1024},
-		ptrs:   arena[*yaml.Node]{size: 4096},
+		nodes:  arena[yaml.Node]{size: 1024, dirty: true},
+		ptrs:   arena[*yaml.Node]{size: 4096, dirty: true},
 	}
 }
 
@@ -27,16 +27,22 @@ func (s *scratch) reset() {
 	s.ptrs.reset()
 }
 
-// Node and Ptrs make scratch the yamlfast.Alloc of its worker's files.
+// Node and Ptrs make scratch the yamlfast.Alloc of its worker's files;
+// their arenas are dirty, as yamlfast.Alloc allows.
 func (s *scratch) Node() *yaml.Node        { return s.nodes.new() }
 func (s *scratch) Ptrs(n int) []*yaml.Node { return s.ptrs.slice(n) }
 
-// arena hands out zeroed runs of T from chunks it keeps until reset, which
-// takes every run back at once. Everything past the run last handed out is
-// zero: reset clears what was used, in one call per chunk rather than one
-// per value.
+// arena hands out zeroed runs of T (unless it is dirty) from chunks it
+// keeps until reset, which takes every run back at once. Everything past
+// the run last handed out is zero: reset clears what was used, in one call
+// per chunk rather than one per value.
 type arena[T any] struct {
-	size   int // the usual chunk length
+	size int // the usual chunk length
+	// dirty arenas hand values out as the last user left them, and reset
+	// does not clear them: their users overwrite every value whole.
+	// yamlfast's nodes are such (clearing them cost a twentieth of a
+	// Load's CPU).
+	dirty  bool
 	chunks [][]T
 	i      int // the chunk in use
 	used   int // its values handed out
@@ -67,6 +73,10 @@ func (a *arena[T]) slice(n int) []T {
 func (a *arena[T]) new() *T { return &a.slice(1)[0] }
 
 func (a *arena[T]) reset() {
+	if a.dirty {
+		a.i, a.used = 0, 0
+		return
+	}
 	for k := range min(a.i, len(a.chunks)) {
 		clear(a.chunks[k])
 	}

@@ -33,9 +33,10 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// Alloc hands out the nodes of a tree. Both methods return zeroed memory
-// that must stay valid, and untouched by others, for as long as the caller
-// uses the tree.
+// Alloc hands out the memory of a tree, which must stay valid, and
+// untouched by others, for as long as the caller uses the tree. It need not
+// be zeroed: Parse overwrites every node and slice it takes whole, so that
+// an Alloc may reuse memory without clearing it.
 type Alloc interface {
 	Node() *yaml.Node
 	Ptrs(n int) []*yaml.Node
@@ -217,7 +218,7 @@ func (p *parser) col() int {
 
 func (p *parser) node(kind yaml.Kind, tag string, line, col int) *yaml.Node {
 	n := p.a.Node()
-	n.Kind, n.Tag, n.Line, n.Column = kind, tag, line, col
+	*n = yaml.Node{Kind: kind, Tag: tag, Line: line, Column: col}
 	return n
 }
 
