@@ -44,10 +44,26 @@ func (m *fireMsg) settle(p *pendingFires) {
 
 // initSchedule gives a new (or restarted) schedule actor its schedule and
 // the planned instant of its latest recorded fire (zero: none, or resume
-// from now).
+// from now). An actor woken from dormancy gets the fire that woke it
+// instead, and the instant its supervisor looked for it after.
 type initSchedule struct {
 	schedule *schedules.Schedule
 	last     time.Time
+	due      *fireMsg
+	cursor   time.Time
+}
+
+// countChildren asks a supervisor how many of its schedules are dormant
+// and how many have their actor.
+type countChildren struct{}
+
+type childCounts struct{ dormant, active int }
+
+// wakeMsg is a dormant schedule's timer going off: its supervisor spawns
+// the schedule's actor to handle msg.
+type wakeMsg struct {
+	id  string
+	msg *fireMsg
 }
 
 // updateSchedule replaces a running schedule actor's definition.

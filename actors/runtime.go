@@ -54,6 +54,12 @@ type Options struct {
 	// Observer hears fires, transitions, publishes and restarts, for
 	// metrics; default: observes nothing.
 	Observer Observer
+
+	// EagerActors spawns every schedule's actor at Apply, instead of
+	// leaving the schedules with nothing to catch up dormant until their
+	// first fire (see supervisor). Benchmarks use it to measure the actors
+	// themselves.
+	EagerActors bool
 }
 
 func (o *Options) setDefaults() error {

@@ -18,8 +18,9 @@ import (
 // to the publishers) and arms the next timer at once: a slow store never
 // delays the following fire.
 //
-// It is kept small on purpose: a node holds one per enabled schedule, up to
-// a million of them.
+// It is kept small on purpose: a node may hold one per enabled schedule,
+// up to a million of them. Most wait dormant instead, without an actor (see
+// supervisor), until their first fire.
 type scheduleActor struct {
 	rt       *Runtime
 	schedule *schedules.Schedule
@@ -33,6 +34,14 @@ func (a *scheduleActor) Receive(c actor.Context) {
 	switch m := c.Message().(type) {
 	case *initSchedule:
 		a.schedule, a.last = m.schedule, m.last
+		if m.due != nil {
+			// Woken from dormancy by its fire: nothing was missed.
+			a.cursor = m.cursor
+			a.fire(c, m.due.fire, store.TriggerScheduled)
+			a.arm(c, m.due.fire.Planned)
+			m.due.settle(&a.rt.recorder.pending)
+			return
+		}
 		a.start(c)
 	case *fireMsg:
 		if m == a.msg {
@@ -104,36 +113,43 @@ func (a *scheduleActor) arm(c actor.Context, after time.Time) {
 	msg := &fireMsg{fire: f}
 	self, root, pending := c.Self(), c.ActorSystem().Root, &a.rt.recorder.pending
 	a.msg = msg
-	send := func() {
+	a.timer = a.rt.afterFuncAt(f.At, func() {
 		pending.fired()
 		root.Send(self, msg)
+	})
+}
+
+// afterFuncAt runs f at instant at on the schedule timers.
+func (rt *Runtime) afterFuncAt(at time.Time, f func()) clock.Timer {
+	if h, ok := rt.opts.Timers.(*clock.Heap); ok {
+		return h.AfterFuncAt(at, f) // the exact instant: a burst stays one
 	}
-	if h, ok := a.rt.opts.Timers.(*clock.Heap); ok {
-		a.timer = h.AfterFuncAt(f.At, send) // the exact instant: a burst stays one
-	} else {
-		a.timer = a.rt.opts.Timers.AfterFunc(f.At.Sub(a.rt.opts.Timers.Now()), send)
-	}
+	return rt.opts.Timers.AfterFunc(at.Sub(rt.opts.Timers.Now()), f)
 }
 
 // disarm cancels the timer. If it already went off, its message is on its
 // way (or handled): it is settled here, because a stopping actor never
 // receives it and the recorder must not wait for it.
 func (a *scheduleActor) disarm() {
-	if a.timer != nil {
-		if !a.timer.Stop() {
-			a.msg.settle(&a.rt.recorder.pending)
-		}
-		a.timer = nil
+	a.rt.disarm(a.timer, a.msg)
+	a.timer, a.msg = nil, nil
+}
+
+// disarm stops timer, which sends msg, and settles msg if it went off.
+func (rt *Runtime) disarm(timer clock.Timer, msg *fireMsg) {
+	if timer != nil && !timer.Stop() {
+		msg.settle(&rt.recorder.pending)
 	}
-	a.msg = nil
 }
 
 // latest is the instant after which an updated schedule looks for its next
 // fire: now, or the last fire handled if that is later (a fire planned
 // ahead of now because of jitter is not repeated).
-func (a *scheduleActor) latest(now time.Time) time.Time {
-	if a.cursor.After(now) {
-		return a.cursor
+func (a *scheduleActor) latest(now time.Time) time.Time { return latest(a.cursor, now) }
+
+func latest(cursor, now time.Time) time.Time {
+	if cursor.After(now) {
+		return cursor
 	}
 	return now
 }

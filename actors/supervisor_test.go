@@ -121,3 +121,85 @@ func TestApplyAcrossSupervisorShards(t *testing.T) {
 		}
 	}
 }
+
+func TestDormantSchedulesSpawnTheirActorAtTheirFirstFire(t *testing.T) {
+	h := newHarness(t)
+	rt := h.runtime("node-a")
+	counts := func(wantDormant, wantActive int) {
+		t.Helper()
+		h.eventually(fmt.Sprintf("%d dormant and %d active schedules", wantDormant, wantActive), func() bool {
+			d, a, err := rt.scheduleCounts()
+			if err != nil {
+				t.Fatal(err)
+			}
+			return d == wantDormant && a == wantActive
+		})
+	}
+	cfg := h.load(twoSchedules)
+	if _, err := rt.Apply(context.Background(), cfg, nil, "test"); err != nil {
+		t.Fatal(err)
+	}
+	counts(2, 0)
+
+	// The first fire spawns the actor, which handles it and arms the next.
+	h.advanceTo(t0.Add(time.Minute))
+	h.eventually("the first fire published", func() bool {
+		jobs := h.jobs("every-minute")
+		return len(jobs) == 1 && jobs[0].Status == store.StatusSucceeded && jobs[0].PlannedAt.Equal(t0.Add(time.Minute))
+	})
+	counts(1, 1)
+	h.advanceTo(t0.Add(2 * time.Minute))
+	h.eventually("the second fire published", func() bool { return len(h.jobs("every-minute")) == 2 })
+
+	// A dormant schedule that changes is re-armed, still dormant.
+	changed := h.load(strings.Replace(twoSchedules, `cron: "0 * * * *"`, `cron: "30 * * * *"`, 1))
+	res, err := rt.Apply(context.Background(), changed, nil, "change")
+	if err != nil || res.Changed != 1 || res.Unchanged != 1 {
+		t.Fatalf("Apply(changed) = %+v, %v", res, err)
+	}
+	counts(1, 1)
+	for m := 3; m <= 30; m++ {
+		h.advanceTo(t0.Add(time.Duration(m) * time.Minute))
+	}
+	h.eventually("the changed schedule fired at its new time", func() bool {
+		jobs := h.jobs("hourly")
+		return len(jobs) == 1 && jobs[0].PlannedAt.Equal(t0.Add(30*time.Minute))
+	})
+	counts(0, 2)
+
+	// A dormant schedule that is removed never fires.
+	two := h.load(twoSchedules + `
+  - id: yearly
+    account: brand
+    cron: "0 0 1 1 *"
+    post: {text: "happy new year"}
+`)
+	if _, err := rt.Apply(context.Background(), two, nil, "add"); err != nil {
+		t.Fatal(err)
+	}
+	counts(1, 2)
+	newYear := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+	if !h.clock.ArmedAt(newYear) {
+		t.Fatal("the dormant schedule's timer is not armed")
+	}
+	res, err = rt.Apply(context.Background(), changed, nil, "remove")
+	if err != nil || res.Removed != 1 {
+		t.Fatalf("Apply(removed) = %+v, %v", res, err)
+	}
+	counts(0, 2)
+	if h.clock.ArmedAt(newYear) {
+		t.Error("the removed schedule's timer is still armed")
+	}
+
+	// Stopping disarms the dormant schedules' timers too.
+	if _, err := rt.Apply(context.Background(), two, nil, "again"); err != nil {
+		t.Fatal(err)
+	}
+	counts(1, 2)
+	if err := rt.Stop(context.Background(), time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if h.clock.ArmedAt(newYear) {
+		t.Error("a dormant schedule's timer is still armed after Stop")
+	}
+}
