@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/herald-social/herald/actors"
 	"github.com/herald-social/herald/clock"
 	"github.com/herald-social/herald/internal/benchutil"
 	"github.com/herald-social/herald/internal/gctarget"
@@ -163,6 +164,9 @@ func sortedKeys(m map[time.Time]time.Time) []time.Time {
 // "0 0 1 1 *", so all share one compiled spec; the -distinct variant gives
 // each its own, "S M H D 1 *") to a runtime whose store already records a
 // past fire of each, and reports memory per schedule and start-up times.
+// With nothing to catch up, the schedules wait dormant for their first fire
+// without an actor; the -actors variants spawn every actor at Apply
+// (Options.EagerActors), to measure the actors themselves.
 // It starts as the engine does: every schedule's latest fire is read while
 // the configuration loads, then Apply, and start-up ends when the last
 // timer is armed. The load goes through a decode cache as the engine's
@@ -179,9 +183,11 @@ func BenchmarkIdleActorMemory(b *testing.B) {
 		n       int
 		timing  func(int) string
 		restart bool // the decode cache holds every file, as when a node restarts
+		eager   bool // every schedule gets its actor at Apply, none waits dormant
 	}{
-		{"100k", 100_000, shared, false}, {"1M", 1_000_000, shared, false}, {"1M-distinct", 1_000_000, distinct, false},
-		{"1M-restart", 1_000_000, shared, true},
+		{"100k", 100_000, shared, false, false}, {"1M", 1_000_000, shared, false, false},
+		{"1M-distinct", 1_000_000, distinct, false, false}, {"1M-restart", 1_000_000, shared, true, false},
+		{"100k-actors", 100_000, shared, false, true}, {"1M-actors", 1_000_000, shared, false, true},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			benchEngine(b)
@@ -218,7 +224,8 @@ func BenchmarkIdleActorMemory(b *testing.B) {
 			// As the engine starts: every schedule's latest fire is read
 			// while the configuration loads.
 			heap0, rss0 := heapAlloc(), procStatus("VmRSS")
-			start, cpu0 := time.Now(), benchutil.CPUTime()
+			stopProfile := profilePhase(b, "HERALD_BENCH_PROFILE_LOAD")
+			start, cpu0, gc0 := time.Now(), benchutil.CPUTime(), benchutil.GCTime()
 			type firesRead struct {
 				fires map[string]store.Fire
 				took  time.Duration
@@ -236,13 +243,15 @@ func BenchmarkIdleActorMemory(b *testing.B) {
 			if fires.err != nil {
 				b.Fatal(fires.err)
 			}
-			loadAndFires, loadCPU := time.Since(start), benchutil.CPUTime()-cpu0
+			loadAndFires, loadCPU, loadGC := time.Since(start), benchutil.CPUTime()-cpu0, benchutil.GCTime()-gc0
+			stopProfile()
 			timers := clock.NewHeap(clock.Real())
-			rt := startRuntime(b, st, timers)
+			rt := startRuntime(b, st, timers, func(o *actors.Options) { o.EagerActors = c.eager })
 			heap1 := heapAlloc()
 
-			cpu0 = benchutil.CPUTime()
+			cpu0, gc0 = benchutil.CPUTime(), benchutil.GCTime()
 			applyStart := time.Now()
+			stopProfile = profilePhase(b, "HERALD_BENCH_PROFILE_APPLY")
 			restoreGC := gctarget.Raise(gctarget.StartPercent) // as the engine's first Apply
 			res, err := rt.Apply(context.Background(), cfg, fires.fires, "bench")
 			restoreGC()
@@ -258,7 +267,8 @@ func BenchmarkIdleActorMemory(b *testing.B) {
 			for timers.Len() < c.n {
 				time.Sleep(time.Millisecond)
 			}
-			armed, applyCPU := time.Since(applyStart), benchutil.CPUTime()-cpu0
+			armed, applyCPU, applyGC := time.Since(applyStart), benchutil.CPUTime()-cpu0, benchutil.GCTime()-gc0
+			stopProfile()
 			time.Sleep(2 * time.Second) // let the runtime settle before measuring
 			// The fires read is live in heap1 and heap2, so the difference
 			// is the actors'; the whole (heap3, rss2) is taken without it.
@@ -280,6 +290,8 @@ func BenchmarkIdleActorMemory(b *testing.B) {
 			b.ReportMetric((loadAndFires + armed).Seconds(), "startup-s")
 			b.ReportMetric(loadCPU.Seconds(), "load-cpu-s")
 			b.ReportMetric(applyCPU.Seconds(), "apply-cpu-s")
+			b.ReportMetric(loadGC.Seconds(), "load-gc-cpu-s")
+			b.ReportMetric(applyGC.Seconds(), "apply-gc-cpu-s")
 			start = time.Now()
 			if err := rt.Stop(context.Background(), 10*time.Second); err != nil {
 				b.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -109,11 +110,14 @@ func benchStoreKind() string {
 
 // startRuntime starts a runtime on st with the no-op platform and a
 // discarding logger; it is stopped at cleanup if the benchmark did not.
-func startRuntime(b *testing.B, st store.Store, clk clock.Clock) *actors.Runtime {
+func startRuntime(b *testing.B, st store.Store, clk clock.Clock, tune ...func(*actors.Options)) *actors.Runtime {
 	b.Helper()
 	opts := actors.Options{Store: st, Platform: &nopPlatform{}, Clock: clk,
 		Logger: slog.New(slog.DiscardHandler), Node: "bench", Publishers: envInt("HERALD_BENCH_PUBLISHERS"),
 		BatchSize: envInt("HERALD_BENCH_BATCH")}
+	for _, f := range tune {
+		f(&opts)
+	}
 	switch c := clk.(type) {
 	case *armClock:
 		// Watch the schedule timers themselves, not the heap's one timer.
@@ -427,4 +431,28 @@ func (c *armClock) AfterFunc(d time.Duration, f func()) clock.Timer {
 		c.longArmed.Add(1)
 	}
 	return c.Clock.AfterFunc(d, f)
+}
+
+// profilePhase writes a CPU profile of one phase of a benchmark to the file
+// the environment variable env names, if it is set, and returns what ends
+// it. Why: go test -cpuprofile covers the whole run (writing the files,
+// stopping a million actors), where a start-up's phases need their own.
+func profilePhase(b *testing.B, env string) (stop func()) {
+	name := os.Getenv(env)
+	if name == "" {
+		return func() {}
+	}
+	f, err := os.Create(name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -5,6 +5,7 @@
 package benchutil
 
 import (
+	"runtime/metrics"
 	"syscall"
 	"time"
 )
@@ -17,4 +18,17 @@ func CPUTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// GCTime is the Go runtime's estimate of the CPU time its garbage
+// collector has taken so far (background marking, assists and pauses).
+// Why: start-up allocates a large live heap, and how much of a phase's CPU
+// went to collecting it decides whether to tune the collector or the code.
+func GCTime() time.Duration {
+	s := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindFloat64 {
+		return 0
+	}
+	return time.Duration(s[0].Value.Float64() * float64(time.Second))
 }
