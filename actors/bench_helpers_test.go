@@ -115,6 +115,9 @@ func startRuntime(b *testing.B, st store.Store, clk clock.Clock, tune ...func(*a
 	opts := actors.Options{Store: st, Platform: &nopPlatform{}, Clock: clk,
 		Logger: slog.New(slog.DiscardHandler), Node: "bench", Publishers: envInt("HERALD_BENCH_PUBLISHERS"),
 		BatchSize: envInt("HERALD_BENCH_BATCH")}
+	// HERALD_BENCH_EAGER=1 spawns every actor at Apply, for an A/B of
+	// the dormant start (see actors.Options.EagerActors).
+	opts.EagerActors = os.Getenv("HERALD_BENCH_EAGER") == "1"
 	for _, f := range tune {
 		f(&opts)
 	}
