@@ -61,6 +61,7 @@ bench-pgbench:
 FUZZTIME ?= 60s
 fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzLoad -fuzztime=$(FUZZTIME) ./schedules/
+	$(GO) test -run='^$$' -fuzz=FuzzMatchesYAMLv3 -fuzztime=$(FUZZTIME) ./schedules/internal/yamlfast/
 	$(GO) test -run='^$$' -fuzz=FuzzCron -fuzztime=$(FUZZTIME) ./schedules/spec/
 	$(GO) test -run='^$$' -fuzz=FuzzRRule -fuzztime=$(FUZZTIME) ./schedules/spec/
 
