@@ -1,5 +1,7 @@
-// Package actors runs schedules: a Supervisor holds one Schedule actor per
-// enabled schedule, each keeping one timer for its next fire; fires are
+// Package actors runs schedules: supervisors hold one Schedule actor per
+// enabled schedule, each keeping one timer for its next fire (a schedule
+// with nothing to catch up waits dormant, its timer held by its
+// supervisor, until its first fire spawns its actor); fires are
 // recorded in batches by a Recorder and published by a publisher Pool; a
 // Dispatcher re-drives whatever is durable but not moving (unclaimed planned
 // jobs, due retries, expired leases).

@@ -146,9 +146,9 @@ func (e *Engine) start(ctx context.Context) (err error) {
 	// a file changed: fail the start instead, so that it is seen (and its
 	// service manager restarts it).
 	pre := <-fires
-	// The first Apply builds every schedule actor, a heap the node keeps:
-	// no collection while it grows, the default target once it is built
-	// (see gctarget).
+	// The first Apply builds every schedule actor or dormant schedule's
+	// timer, a heap the node keeps: no collection while it grows, the
+	// default target once it is built (see gctarget).
 	restoreGC := gctarget.Raise(gctarget.StartPercent)
 	r := e.applyFires(ctx, first, "start", pre)
 	restoreGC()
