@@ -53,10 +53,17 @@ const (
 // Parse parses data, a whole file, into a document node. It reports false
 // when data is outside the subset described in the package comment.
 func Parse(data []byte, a Alloc) (*yaml.Node, bool) {
-	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) {
+	return newParser(data, a).document()
+}
+
+func newParser(data []byte, a Alloc) *parser {
+	return &parser{data: data, a: a, le: -1, docStart: true}
+}
+
+func (p *parser) document() (*yaml.Node, bool) {
+	if bytes.HasPrefix(p.data, []byte("\xef\xbb\xbf")) {
 		return nil, false
 	}
-	p := &parser{data: data, a: a, le: -1, docStart: true}
 	if !p.nextContent() || p.eof {
 		return nil, false // an empty file is left to yaml.v3 too
 	}
@@ -76,7 +83,7 @@ func Parse(data []byte, a Alloc) (*yaml.Node, bool) {
 		return nil, false
 	}
 	doc := p.node(yaml.DocumentNode, "", line, col)
-	doc.Content = a.Ptrs(1)
+	doc.Content = p.a.Ptrs(1)
 	doc.Content[0] = root
 	return doc, true
 }
@@ -92,9 +99,15 @@ type parser struct {
 	line   int
 	ls, le int
 	ascii  bool
-	ind    int  // indentation of the current content line
-	eof    bool // no content line is left
-	depth  int
+	// colPos and colN are the last position col counted the characters
+	// up to on a line that is not all ASCII, and their count: the parser
+	// only moves forward, so counting on from there keeps a long line's
+	// columns linear in its length, not quadratic.
+	colPos, colN int
+	counted      int  // bytes col has counted, for the test that holds it linear
+	ind          int  // indentation of the current content line
+	eof          bool // no content line is left
+	depth        int
 
 	docStart bool // the first content line may be "---"
 
@@ -127,6 +140,7 @@ func (p *parser) nextLine() (more, ok bool) {
 	}
 	p.pos = p.ls
 	p.ascii = true
+	p.colPos, p.colN = p.ls, 0
 	for i := p.ls; i < p.le; {
 		b := p.data[i]
 		if b < utf8.RuneSelf {
@@ -213,7 +227,13 @@ func (p *parser) col() int {
 	if p.ascii {
 		return p.pos - p.ls + 1
 	}
-	return utf8.RuneCount(p.data[p.ls:p.pos]) + 1
+	if p.pos < p.colPos {
+		p.colPos, p.colN = p.ls, 0
+	}
+	p.colN += utf8.RuneCount(p.data[p.colPos:p.pos])
+	p.counted += p.pos - p.colPos
+	p.colPos = p.pos
+	return p.colN + 1
 }
 
 func (p *parser) node(kind yaml.Kind, tag string, line, col int) *yaml.Node {

@@ -388,3 +388,19 @@ func FuzzMatchesYAMLv3(f *testing.F) {
 		check(t, data)
 	})
 }
+
+// TestColumnsOfLongLinesAreLinear parses one long line of non-ASCII
+// items, each of whose columns must be counted in characters, and checks
+// that the counting read each byte of the line about once: counting from
+// the line's start for each node would read it 100,000 times over.
+func TestColumnsOfLongLinesAreLinear(t *testing.T) {
+	data := []byte("a: [" + strings.Repeat("é, ", 100000) + "é] # ünïcödé\nb: [x, ÿ]\n")
+	check(t, data)
+	p := newParser(data, junk{})
+	if _, ok := p.document(); !ok {
+		t.Fatal("declined")
+	}
+	if p.counted > 2*len(data) {
+		t.Errorf("columns counted over %d bytes of a %d-byte document", p.counted, len(data))
+	}
+}
