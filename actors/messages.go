@@ -4,6 +4,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/asynkron/protoactor-go/actor"
+
 	"github.com/herald-social/herald/schedules"
 	"github.com/herald-social/herald/store"
 )
@@ -51,6 +53,15 @@ type initSchedule struct {
 	last     time.Time
 	due      *fireMsg
 	cursor   time.Time
+}
+
+// passivateMsg is a schedule actor giving its schedule back to its
+// supervisor, to wait dormant for its next fire after cursor: the actor is
+// then stopped.
+type passivateMsg struct {
+	id     string
+	from   *actor.PID
+	cursor time.Time
 }
 
 // countChildren asks a supervisor how many of its schedules are dormant

@@ -21,7 +21,8 @@ import (
 // Dormancy. A schedule with nothing to catch up starts dormant: the
 // supervisor arms its first timer itself and spawns its actor only when
 // that timer goes off (the actor then handles the fire, and runs the
-// schedule from there on). Why: spawning is most of what a start costs,
+// schedule from there on; after a fire, an actor whose next fire is more
+// than passivateAfter away hands the schedule back, to wait dormant again). Why: spawning is most of what a start costs,
 // about 10 µs of protoactor's work and 1.2 KB per actor, while most
 // schedules of a large plan fire days or months away. Akka's passivated
 // entities and Orleans's virtual actors make the same trade. A million
@@ -65,6 +66,8 @@ func (s *supervisor) Receive(c actor.Context) {
 		c.Respond(s.apply(c, m))
 	case *wakeMsg:
 		s.wake(c, m)
+	case *passivateMsg:
+		s.passivate(c, m)
 	case *countChildren:
 		n := &childCounts{}
 		for _, ch := range s.children {
@@ -226,6 +229,23 @@ func (s *supervisor) wake(c actor.Context, m *wakeMsg) {
 	ch.pid = c.SpawnPrefix(s.rt.scheduleProps, "s")
 	c.Send(ch.pid, &initSchedule{schedule: ch.schedule, due: m.msg, cursor: ch.cursor})
 	s.byPID[ch.pid.Id] = m.id
+}
+
+// passivate stops the actor of a schedule whose next fire is far away, and
+// holds the schedule dormant again from the actor's cursor. The child may
+// have changed since the actor asked: it is re-armed with its current
+// schedule (the actor's queued update, dropped by the stop, is moot).
+func (s *supervisor) passivate(c actor.Context, m *passivateMsg) {
+	ch := s.children[m.id]
+	if s.stopping || ch == nil || ch.pid == nil || ch.failed || !ch.pid.Equal(m.from) {
+		return
+	}
+	delete(s.byPID, ch.pid.Id)
+	c.Stop(ch.pid)
+	ch.pid = nil
+	if !s.sleep(c, ch, m.cursor) {
+		s.spawn(c, ch.schedule, time.Time{})
+	}
 }
 
 // spawn starts a schedule's actor at once, replacing any child of its id.

@@ -3,6 +3,7 @@ package actors
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -122,7 +123,11 @@ func TestApplyAcrossSupervisorShards(t *testing.T) {
 	}
 }
 
-func TestDormantSchedulesSpawnTheirActorAtTheirFirstFire(t *testing.T) {
+// TestDormantSchedules follows schedules through dormancy: dormant at
+// Apply, an actor spawned at the first fire, kept by a schedule that fires
+// again within passivateAfter and given back by one that does not, and
+// dormant schedules changed, removed and stopped.
+func TestDormantSchedules(t *testing.T) {
 	h := newHarness(t)
 	rt := h.runtime("node-a")
 	counts := func(wantDormant, wantActive int) {
@@ -165,7 +170,15 @@ func TestDormantSchedulesSpawnTheirActorAtTheirFirstFire(t *testing.T) {
 		jobs := h.jobs("hourly")
 		return len(jobs) == 1 && jobs[0].PlannedAt.Equal(t0.Add(30*time.Minute))
 	})
-	counts(0, 2)
+	// Its next fire is an hour away: its actor gives it back, dormant
+	// again, and it fires at that hour all the same.
+	counts(1, 1)
+	h.advanceTo(t0.Add(90 * time.Minute))
+	h.eventually("the passivated schedule fired again", func() bool {
+		jobs := h.jobs("hourly")
+		return len(jobs) == 2 && slices.ContainsFunc(jobs, func(j store.Job) bool { return j.PlannedAt.Equal(t0.Add(90 * time.Minute)) })
+	})
+	counts(1, 1)
 
 	// A dormant schedule that is removed never fires.
 	two := h.load(twoSchedules + `
@@ -177,7 +190,7 @@ func TestDormantSchedulesSpawnTheirActorAtTheirFirstFire(t *testing.T) {
 	if _, err := rt.Apply(context.Background(), two, nil, "add"); err != nil {
 		t.Fatal(err)
 	}
-	counts(1, 2)
+	counts(2, 1)
 	newYear := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
 	if !h.clock.ArmedAt(newYear) {
 		t.Fatal("the dormant schedule's timer is not armed")
@@ -186,7 +199,7 @@ func TestDormantSchedulesSpawnTheirActorAtTheirFirstFire(t *testing.T) {
 	if err != nil || res.Removed != 1 {
 		t.Fatalf("Apply(removed) = %+v, %v", res, err)
 	}
-	counts(0, 2)
+	counts(1, 1)
 	if h.clock.ArmedAt(newYear) {
 		t.Error("the removed schedule's timer is still armed")
 	}
@@ -195,7 +208,7 @@ func TestDormantSchedulesSpawnTheirActorAtTheirFirstFire(t *testing.T) {
 	if _, err := rt.Apply(context.Background(), two, nil, "again"); err != nil {
 		t.Fatal(err)
 	}
-	counts(1, 2)
+	counts(2, 1)
 	if err := rt.Stop(context.Background(), time.Second); err != nil {
 		t.Fatal(err)
 	}
