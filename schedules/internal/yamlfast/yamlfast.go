@@ -721,15 +721,15 @@ func (p *parser) escape(buf []byte) ([]byte, bool) {
 	if p.pos+digits > p.le {
 		return buf, false
 	}
-	var r rune
+	var r int64 // eight hex digits overflow a rune
 	for _, h := range p.data[p.pos : p.pos+digits] {
 		switch {
 		case h >= '0' && h <= '9':
-			r = r<<4 | rune(h-'0')
+			r = r<<4 | int64(h-'0')
 		case h >= 'a' && h <= 'f':
-			r = r<<4 | rune(h-'a'+10)
+			r = r<<4 | int64(h-'a'+10)
 		case h >= 'A' && h <= 'F':
-			r = r<<4 | rune(h-'A'+10)
+			r = r<<4 | int64(h-'A'+10)
 		default:
 			return buf, false
 		}
@@ -738,5 +738,5 @@ func (p *parser) escape(buf []byte) ([]byte, bool) {
 	if (r >= 0xd800 && r <= 0xdfff) || r > 0x10ffff {
 		return buf, false
 	}
-	return utf8.AppendRune(buf, r), true
+	return utf8.AppendRune(buf, rune(r)), true
 }

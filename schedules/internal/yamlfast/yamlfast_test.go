@@ -144,6 +144,8 @@ var declined = []string{
 	"? a\n: b\n",
 	"a: \"\\q\"\n",
 	"a: \"\\ud800\"\n",
+	"a: \"\\U80000000\"\n", // overflows a rune
+	"a: \"\\U00110000\"\n",
 	"a: \"b\"c\n",
 	"a: [b]c\n",
 	"{a: b}: c\n",
