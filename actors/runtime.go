@@ -55,9 +55,10 @@ type Options struct {
 	// metrics; default: observes nothing.
 	Observer Observer
 
-	// EagerActors spawns every schedule's actor at Apply, instead of
-	// leaving the schedules with nothing to catch up dormant until their
-	// first fire (see supervisor). Benchmarks use it to measure the actors
+	// EagerActors spawns every schedule's actor at Apply and keeps it,
+	// instead of leaving the schedules with nothing to catch up dormant
+	// until their first fire and handing rarely firing ones back after each
+	// fire (see supervisor). Benchmarks use it to measure the actors
 	// themselves.
 	EagerActors bool
 }
