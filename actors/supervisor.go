@@ -20,16 +20,17 @@ import (
 //
 // Dormancy. A schedule with nothing to catch up starts dormant: the
 // supervisor arms its first timer itself and spawns its actor only when
-// that timer goes off (the actor then handles the fire, and runs the
-// schedule from there on; after a fire, an actor whose next fire is more
-// than passivateAfter away hands the schedule back, to wait dormant again). Why: spawning is most of what a start costs,
-// about 10 µs of protoactor's work and 1.2 KB per actor, while most
-// schedules of a large plan fire days or months away. Akka's passivated
-// entities and Orleans's virtual actors make the same trade. A million
-// dormant schedules start in a fraction of the time and memory; a schedule
-// pays for its actor once, at its first fire. The supervisor never runs a
-// schedule's code unguarded: if computing a dormant schedule's fire panics,
-// it spawns the actor instead, which then fails under supervision.
+// that timer goes off. The actor handles the fire and runs the schedule;
+// after a fire, an actor whose next fire is more than passivateAfter away
+// hands the schedule back, to wait dormant again. Why: spawning is most of
+// what a start costs, about 10 µs of protoactor's work and 1.3 KB per
+// actor, while most schedules of a large plan fire hours, days or months
+// apart. Akka's passivated entities and Orleans's virtual actors make the
+// same trade. A million dormant schedules start in a fraction of the time
+// and memory, and a rarely firing schedule pays a spawn per fire instead
+// of an actor's memory in between. The supervisor never runs a schedule's
+// code unguarded: if computing a dormant schedule's fire panics, it spawns
+// the actor instead, which then fails under supervision.
 type supervisor struct {
 	rt       *Runtime
 	children map[string]*child // by schedule id
