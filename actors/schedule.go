@@ -37,19 +37,13 @@ func (a *scheduleActor) Receive(c actor.Context) {
 		if m.due != nil {
 			// Woken from dormancy by its fire: nothing was missed.
 			a.cursor = m.cursor
-			a.fire(c, m.due.fire, store.TriggerScheduled)
-			a.arm(c, m.due.fire.Planned)
-			m.due.settle(&a.rt.recorder.pending)
-			a.passivate(c)
+			a.fired(c, m.due)
 			return
 		}
 		a.start(c)
 	case *fireMsg:
 		if m == a.msg {
-			a.fire(c, m.fire, store.TriggerScheduled)
-			a.arm(c, m.fire.Planned)
-			m.settle(&a.rt.recorder.pending) // after the record: see pendingFires
-			a.passivate(c)
+			a.fired(c, m)
 			return
 		}
 		m.settle(&a.rt.recorder.pending)
@@ -121,6 +115,16 @@ func (a *scheduleActor) arm(c actor.Context, after time.Time) {
 		pending.fired()
 		root.Send(self, msg)
 	})
+}
+
+// fired handles the scheduled fire m brings: it records the fire, arms
+// the next, settles m (after the record: see pendingFires) and, if the
+// next fire is far away, hands the schedule back to the supervisor.
+func (a *scheduleActor) fired(c actor.Context, m *fireMsg) {
+	a.fire(c, m.fire, store.TriggerScheduled)
+	a.arm(c, m.fire.Planned)
+	m.settle(&a.rt.recorder.pending)
+	a.passivate(c)
 }
 
 // passivateAfter is how far away an actor's next fire must be for the

@@ -107,12 +107,11 @@ func (s *supervisor) apply(c actor.Context, m *applyShard) *ApplyResult {
 		if !sch.Enabled {
 			continue
 		}
-		if fresh {
-			s.start(c, sch, m.last[sch.ID].PlannedAt, now)
-			res.Added++
-			continue
+		var ch *child
+		ok := false
+		if !fresh {
+			ch, ok = s.children[sch.ID]
 		}
-		ch, ok := s.children[sch.ID]
 		switch {
 		case !ok:
 			s.start(c, sch, m.last[sch.ID].PlannedAt, now)
