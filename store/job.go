@@ -15,7 +15,8 @@ type Job struct {
 	// the nanosecond.
 	PlannedAt time.Time
 	// DueAt is when the job may next be claimed: the jittered fire time while
-	// planned, the backoff time while retrying. Informational otherwise.
+	// planned, the backoff time while retrying, the next reconciliation
+	// check while unknown (see ClaimUnknown). Informational otherwise.
 	DueAt time.Time
 	// Status is the job's current state.
 	Status Status
@@ -50,6 +51,22 @@ type Job struct {
 	LastError string
 	// DeadReason says why the job went dead; cleared by an operator's retry.
 	DeadReason string
+	// Post is the post frozen for this job (see FrozenPost); nil until
+	// frozen (a job recorded by an older Herald, or whose template failed
+	// at the fire, is frozen at its first claim).
+	Post *FrozenPost
+	// SendFloor is the earliest instant at which the current (or last)
+	// attempt may have sent a post: set to Now by every claim and by
+	// RecordMedia (a post with media is sent only after its media are
+	// recorded). Zero before the first claim.
+	SendFloor time.Time
+	// FirstSentAt is when the job first sent (or may have sent) a request
+	// that creates a post, over all its attempts: set once, by the first
+	// RecordPosts or transition out of running that carries SentAt, or by
+	// ExpireLeases (from SendFloor, since a lost attempt may have sent).
+	// A post of the account created before it is not this job's. Zero
+	// while the job has never sent. An operator's retry keeps it.
+	FirstSentAt time.Time
 	// CreatedAt and UpdatedAt are the caller's Now at creation and at the
 	// last change.
 	CreatedAt time.Time

@@ -18,6 +18,9 @@ type NewJob struct {
 	CorrelationID string
 	// Detail goes into the creation event (for example why it was missed).
 	Detail string
+	// Post, when set, is frozen on the job at its creation (see
+	// FrozenPost). A fire already recorded keeps the post it has.
+	Post *FrozenPost
 }
 
 // CreateJobsParams records a batch of fires.
@@ -33,6 +36,11 @@ type CreateJobsParams struct {
 	// a node that records a fire and publishes it at once pays one write
 	// transaction instead of two. The claims are in CreateResult.Claim.
 	ClaimLeaseUntil time.Time
+	// ClaimLimit, with ClaimLeaseUntil, claims at most this many of those
+	// jobs (the first ones in input order); the rest stay planned. Zero
+	// means no limit. A node claims only what its publishers are free to
+	// start.
+	ClaimLimit int
 }
 
 // ClaimJobsParams claims due jobs for a node. A job is claimable when it is
@@ -79,7 +87,8 @@ type TransitionParams struct {
 	// Detail goes into the event.
 	Detail string
 	// RetryAt is the new DueAt: required for -> retrying, optional for
-	// dead -> planned (default Now).
+	// dead -> planned (default Now) and for -> unknown (when reconciliation
+	// first looks at the job; default Now).
 	RetryAt time.Time
 	// AppendPostIDs are appended to the job's PostIDs (for example the last
 	// post of a thread on -> succeeded, or the posts found by reconciliation).
@@ -93,6 +102,10 @@ type TransitionParams struct {
 	// rate-limit wait (running -> retrying without Failed) costs no budget.
 	// Not allowed on dead -> planned, which resets Failures to 0.
 	Failed bool
+	// SentAt, when set (only out of running), says that the attempt sent,
+	// or may have sent, a request creating a post, first at SentAt:
+	// Job.FirstSentAt becomes SentAt unless it is already set.
+	SentAt time.Time
 	// MetricsTasks are created, in the same transaction, when the transition
 	// applies (and only then), so a published post's metrics stages are
 	// durable the moment its success is. Only on -> succeeded. A task already
@@ -126,6 +139,43 @@ type RecordPostsParams struct {
 	Attempt int
 	PostIDs []string
 	Now     time.Time
+	// SentAt, when set, is when the attempt first sent a post: FirstSentAt
+	// becomes SentAt unless it is already set.
+	SentAt time.Time
+}
+
+// FreezePostParams freezes the post of a running job, under the caller's
+// lease, for a job that has none yet (see FrozenPost).
+type FreezePostParams struct {
+	JobID   int64
+	Node    string
+	Attempt int
+	Post    FrozenPost
+	Now     time.Time
+}
+
+// RecordMediaParams records, under the caller's lease, what the upload of a
+// frozen post's media produced: Media replaces the frozen post's media and
+// must name the same files (Path and Alt) in the same order.
+type RecordMediaParams struct {
+	JobID   int64
+	Node    string
+	Attempt int
+	Media   []FrozenMedia
+	Now     time.Time
+}
+
+// ClaimUnknownParams takes unknown jobs due for a reconciliation check
+// (DueAt not after Now), earliest DueAt first (ties by ID), and moves each
+// one's DueAt to Until, so that concurrent callers on any node never check
+// the same job at once and a job not settled by this check waits until
+// Until for the next. Not a transition: the jobs stay unknown, no event.
+type ClaimUnknownParams struct {
+	Node  string
+	Now   time.Time
+	Until time.Time
+	// Limit caps the batch (required).
+	Limit int
 }
 
 // ExpireLeasesParams moves running jobs whose lease expired before Now to

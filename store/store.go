@@ -43,6 +43,22 @@ type Store interface {
 	// event.
 	RecordPosts(ctx context.Context, params RecordPostsParams) (Job, error)
 
+	// FreezePost stores params.Post on a running job whose lease the caller
+	// holds, if the job has no post yet; a job with a post keeps it. It
+	// returns the job with the post it holds. A *LeaseError when the lease
+	// is not the caller's. Not a transition; no event.
+	FreezePost(ctx context.Context, params FreezePostParams) (Job, error)
+
+	// RecordMedia records the uploaded media of a running job's frozen post
+	// under the caller's lease, and sets SendFloor to params.Now. ErrInvalid
+	// when the job has no frozen post or the files differ; a *LeaseError
+	// when the lease is not the caller's. Not a transition; no event.
+	RecordMedia(ctx context.Context, params RecordMediaParams) (Job, error)
+
+	// ClaimUnknown takes unknown jobs due for a reconciliation check and
+	// pushes their next check to params.Until (see ClaimUnknownParams).
+	ClaimUnknown(ctx context.Context, params ClaimUnknownParams) ([]Job, error)
+
 	// ExpireLeases moves running jobs whose LeaseUntil is before params.Now
 	// to unknown, and returns them with their events.
 	ExpireLeases(ctx context.Context, params ExpireLeasesParams) ([]Change, error)
