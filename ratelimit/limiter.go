@@ -24,24 +24,31 @@ type Reservation struct {
 	RetryAt time.Time
 	// Window is, when !OK, the window that holds the request back longest.
 	// For a block by X (a 429, see Exhausted) its Limit and Period are
-	// zero.
+	// zero. For a window X reported exhausted without saying its limit,
+	// Limit is that of the window of the same scope and period passed to
+	// Reserve, or zero when none was.
 	Window Window
 }
 
 // Observation is what one response's rate-limit headers say. Limit,
 // Remaining and Reset are the endpoint's 15-minute user window
-// (x-rate-limit-limit, -remaining, -reset); a zero Reset means the headers
-// were absent. User24h and App24h are the x-user-limit-24hour-* and
-// x-app-limit-24hour-* headers, nil when absent (X does not document them).
+// (x-rate-limit-limit, -remaining, -reset). User24h and App24h are the
+// x-user-limit-24hour-* and x-app-limit-24hour-* headers, nil when X sent
+// none of them (X does not document them).
+//
+// Each header is known or unknown on its own, because X may send any subset
+// of them: a nil Limit or Remaining, or a zero Reset, is a header that was
+// absent (or not a number), never a zero.
 type Observation struct {
-	Limit, Remaining int
+	Limit, Remaining *int
 	Reset            time.Time
 	User24h, App24h  *Header
 }
 
-// Header is one window as X reports it.
+// Header is one window as X reports it. A nil Limit or Remaining, or a
+// zero Reset, is unknown, as in Observation.
 type Header struct {
-	Limit, Remaining int
+	Limit, Remaining *int
 	Reset            time.Time
 }
 
@@ -76,7 +83,9 @@ type Limiter interface {
 	// reports fewer remaining requests than we count, X is believed until
 	// its reset; where it reports more, our count stands (it may know of
 	// requests still in flight). Remaining 0 blocks the endpoint until the
-	// reset.
+	// reset. A window whose remaining count or reset is unknown changes
+	// nothing: an unknown count is not zero, and a count without a reset
+	// has no end.
 	Observe(ctx context.Context, subj Subject, endpoint string, obs Observation) error
 	// Exhausted records a 429: the endpoint is blocked for subj until
 	// until, in scope (ScopeUser when empty; ScopeApp blocks every account

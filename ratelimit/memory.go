@@ -48,7 +48,7 @@ type blockKey struct {
 	id, endpoint string
 }
 
-// report is X's last word on one window.
+// report is X's last word on one window. limit is 0 when X did not say.
 type report struct {
 	limit, remaining int
 	reset            time.Time
@@ -153,7 +153,11 @@ func (m *Memory) Reserve(ctx context.Context, subj Subject, endpoint string, win
 			continue
 		}
 		if r := m.activeReport(windowKey{rw.scope, id, endpoint, rw.period}, now); r != nil && r.remaining <= 0 {
-			refuse(r.reset, Window{endpoint, rw.scope, r.limit, rw.period})
+			limit := r.limit
+			if limit == 0 {
+				limit = configuredLimit(windows, endpoint, rw.scope, rw.period)
+			}
+			refuse(r.reset, Window{endpoint, rw.scope, limit, rw.period})
 		}
 	}
 	for _, scope := range [...]Scope{ScopeUser, ScopeApp} {
@@ -207,7 +211,8 @@ func (m *Memory) activeReport(k windowKey, now time.Time) *report {
 // reset replaces what we had (a new window began), the same reset keeps the
 // smaller remaining count (answers of concurrent requests arrive in any
 // order, and within one window the count only falls), an earlier reset is
-// a stale answer and is ignored.
+// a stale answer and is ignored. A window reported without its remaining
+// count or its reset is skipped: an unknown count is not zero.
 func (m *Memory) Observe(ctx context.Context, subj Subject, endpoint string, obs Observation) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -219,9 +224,7 @@ func (m *Memory) Observe(ctx context.Context, subj Subject, endpoint string, obs
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.maybePrune(now)
-	if !obs.Reset.IsZero() {
-		m.observe(windowKey{ScopeUser, subj.Account, endpoint, Period15m}, Header{obs.Limit, obs.Remaining, obs.Reset}, now)
-	}
+	m.observe(windowKey{ScopeUser, subj.Account, endpoint, Period15m}, Header{obs.Limit, obs.Remaining, obs.Reset}, now)
 	if obs.User24h != nil {
 		m.observe(windowKey{ScopeUser, subj.Account, endpoint, Period24h}, *obs.User24h, now)
 	}
@@ -232,16 +235,26 @@ func (m *Memory) Observe(ctx context.Context, subj Subject, endpoint string, obs
 }
 
 func (m *Memory) observe(k windowKey, h Header, now time.Time) {
+	if h.Remaining == nil || h.Reset.IsZero() {
+		return // nothing to believe, or no end to believing it
+	}
 	if !now.Before(h.Reset) {
 		return // already over: it constrains nothing
 	}
-	h.Remaining = max(h.Remaining, 0)
+	remaining := max(*h.Remaining, 0)
+	limit := 0
+	if h.Limit != nil && *h.Limit > 0 {
+		limit = *h.Limit
+	}
 	r := m.activeReport(k, now)
 	switch {
 	case r == nil || h.Reset.After(r.reset):
-		m.reports[k] = &report{limit: h.Limit, remaining: h.Remaining, reset: h.Reset}
+		m.reports[k] = &report{limit: limit, remaining: remaining, reset: h.Reset}
 	case h.Reset.Equal(r.reset):
-		r.limit, r.remaining = h.Limit, min(r.remaining, h.Remaining)
+		r.remaining = min(r.remaining, remaining)
+		if limit > 0 {
+			r.limit = limit
+		}
 	}
 }
 
@@ -358,6 +371,17 @@ func (m *Memory) size() (logs, requests, reports, blocks int) {
 		requests += l.len()
 	}
 	return len(m.logs), requests, len(m.reports), len(m.blocks)
+}
+
+// configuredLimit is the Limit of the window of endpoint, scope and period
+// among windows, 0 when there is none.
+func configuredLimit(windows []Window, endpoint string, scope Scope, period time.Duration) int {
+	for _, w := range windows {
+		if w.Endpoint == endpoint && w.Scope == scope && w.Period == period {
+			return w.Limit
+		}
+	}
+	return 0
 }
 
 func containsKey(keys []windowKey, k windowKey) bool {

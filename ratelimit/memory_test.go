@@ -52,7 +52,7 @@ func win(scope Scope, limit int, period time.Duration) Window {
 }
 
 func hdr(limit, remaining int, reset time.Duration) *Header {
-	return &Header{Limit: limit, Remaining: remaining, Reset: t0.Add(reset)}
+	return &Header{Limit: new(limit), Remaining: new(remaining), Reset: t0.Add(reset)}
 }
 
 func TestMemory(t *testing.T) {
@@ -165,7 +165,7 @@ func TestMemory(t *testing.T) {
 			windows: []Window{win(ScopeUser, 100, 15*time.Minute)},
 			steps: []step{
 				{ok: true},
-				{at: time.Second, op: observe, obs: Observation{Limit: 100, Remaining: 2, Reset: t0.Add(10 * time.Minute)}},
+				{at: time.Second, op: observe, obs: Observation{Limit: new(100), Remaining: new(2), Reset: t0.Add(10 * time.Minute)}},
 				{at: time.Second, n: 2, ok: true},
 				{at: time.Second, retry: 10 * time.Minute, by: win(ScopeUser, 100, 15*time.Minute)},
 				{at: 10 * time.Minute, n: 97, ok: true}, // 100 minus the 3 we counted
@@ -177,7 +177,7 @@ func TestMemory(t *testing.T) {
 			windows: []Window{win(ScopeUser, 2, 15*time.Minute)},
 			steps: []step{
 				{n: 2, ok: true},
-				{op: observe, obs: Observation{Limit: 100, Remaining: 50, Reset: t0.Add(15 * time.Minute)}},
+				{op: observe, obs: Observation{Limit: new(100), Remaining: new(50), Reset: t0.Add(15 * time.Minute)}},
 				{retry: 15 * time.Minute, by: win(ScopeUser, 2, 15*time.Minute)},
 			},
 		},
@@ -185,7 +185,7 @@ func TestMemory(t *testing.T) {
 			name:    "remaining 0 blocks until the reset, even an endpoint without a window",
 			windows: nil,
 			steps: []step{
-				{op: observe, obs: Observation{Limit: 50, Remaining: 0, Reset: t0.Add(7 * time.Minute)}},
+				{op: observe, obs: Observation{Limit: new(50), Remaining: new(0), Reset: t0.Add(7 * time.Minute)}},
 				{n: 3, retry: 7 * time.Minute, by: win(ScopeUser, 50, 15*time.Minute)},
 				{subj: bob, ok: true},
 				{at: 7 * time.Minute, n: 3, ok: true},
@@ -194,22 +194,69 @@ func TestMemory(t *testing.T) {
 		{
 			name: "stale and duplicate headers: a later reset wins, the same reset keeps the lower count",
 			steps: []step{
-				{op: observe, obs: Observation{Limit: 50, Remaining: 0, Reset: t0.Add(5 * time.Minute)}},
-				{op: observe, obs: Observation{Limit: 50, Remaining: 40, Reset: t0.Add(3 * time.Minute)}},
+				{op: observe, obs: Observation{Limit: new(50), Remaining: new(0), Reset: t0.Add(5 * time.Minute)}},
+				{op: observe, obs: Observation{Limit: new(50), Remaining: new(40), Reset: t0.Add(3 * time.Minute)}},
 				{retry: 5 * time.Minute, by: win(ScopeUser, 50, 15*time.Minute)},
-				{op: observe, obs: Observation{Limit: 50, Remaining: 9, Reset: t0.Add(5 * time.Minute)}},
+				{op: observe, obs: Observation{Limit: new(50), Remaining: new(9), Reset: t0.Add(5 * time.Minute)}},
 				{retry: 5 * time.Minute, by: win(ScopeUser, 50, 15*time.Minute)},
-				{op: observe, obs: Observation{Limit: 50, Remaining: 1, Reset: t0.Add(20 * time.Minute)}},
+				{op: observe, obs: Observation{Limit: new(50), Remaining: new(1), Reset: t0.Add(20 * time.Minute)}},
 				{ok: true},
 				{retry: 20 * time.Minute, by: win(ScopeUser, 50, 15*time.Minute)},
-				{op: observe, obs: Observation{Limit: 50, Remaining: 9, Reset: t0.Add(20 * time.Minute)}},
+				{op: observe, obs: Observation{Limit: new(50), Remaining: new(9), Reset: t0.Add(20 * time.Minute)}},
 				{retry: 20 * time.Minute, by: win(ScopeUser, 50, 15*time.Minute)},
+			},
+		},
+		{
+			// The 429 that parked a job for 15 minutes: no
+			// x-rate-limit-limit, remaining 0, a reset 4 s ahead.
+			name:    "a report without its limit blocks until its reset, named by the configured window",
+			windows: []Window{win(ScopeUser, 100, 15*time.Minute)},
+			steps: []step{
+				{op: observe, obs: Observation{Remaining: new(0), Reset: t0.Add(4 * time.Second)}},
+				{n: 2, retry: 4 * time.Second, by: win(ScopeUser, 100, 15*time.Minute)},
+				{at: 4 * time.Second, n: 99, ok: true},
+			},
+		},
+		{
+			name: "a report without its limit, and no configured window: the limit is zero, the reset still applies",
+			steps: []step{
+				{op: observe, obs: Observation{Remaining: new(0), Reset: t0.Add(4 * time.Second)}},
+				{retry: 4 * time.Second, by: win(ScopeUser, 0, 15*time.Minute)},
+				{at: 4 * time.Second, ok: true},
+			},
+		},
+		{
+			name:    "an unknown remaining count is not zero",
+			windows: []Window{win(ScopeUser, 3, 15*time.Minute)},
+			steps: []step{
+				{op: observe, obs: Observation{Limit: new(100), Reset: t0.Add(10 * time.Minute),
+					User24h: &Header{Limit: new(17), Reset: t0.Add(time.Hour)}, App24h: &Header{Reset: t0.Add(time.Hour)}}},
+				{n: 3, ok: true},
+				{retry: 15 * time.Minute, by: win(ScopeUser, 3, 15*time.Minute)},
+			},
+		},
+		{
+			name: "a remaining count without a reset has no end, so it is not believed",
+			steps: []step{
+				{op: observe, obs: Observation{Limit: new(50), Remaining: new(0),
+					User24h: &Header{Limit: new(17), Remaining: new(0)}, App24h: &Header{Remaining: new(0)}}},
+				{n: 3, ok: true},
+			},
+		},
+		{
+			name: "a later report of the same window without its limit keeps the limit known",
+			steps: []step{
+				{op: observe, obs: Observation{Limit: new(50), Remaining: new(5), Reset: t0.Add(5 * time.Minute)}},
+				{op: observe, obs: Observation{Remaining: new(0), Reset: t0.Add(5 * time.Minute)}},
+				{retry: 5 * time.Minute, by: win(ScopeUser, 50, 15*time.Minute)},
+				{op: observe, obs: Observation{Remaining: new(0), Reset: t0.Add(6 * time.Minute)}},
+				{retry: 6 * time.Minute, by: win(ScopeUser, 0, 15*time.Minute)},
 			},
 		},
 		{
 			name: "a header whose reset has passed changes nothing",
 			steps: []step{
-				{at: time.Hour, op: observe, obs: Observation{Limit: 50, Remaining: 0, Reset: t0.Add(time.Hour)}},
+				{at: time.Hour, op: observe, obs: Observation{Limit: new(50), Remaining: new(0), Reset: t0.Add(time.Hour)}},
 				{at: time.Hour, ok: true},
 			},
 		},
@@ -352,7 +399,7 @@ func TestMemoryRemaining(t *testing.T) {
 		{short, 7, t0.Add(15 * time.Minute)}, {long, 97, t0.Add(24 * time.Hour)}, {app, 996, t0.Add(24 * time.Hour)}})
 	check("no app", state(solo), []WindowState{{short, 10, time.Time{}}, {long, 100, time.Time{}}})
 
-	if err := m.Observe(ctx, alice, ep, Observation{Limit: 10, Remaining: 2, Reset: t0.Add(12 * time.Minute)}); err != nil {
+	if err := m.Observe(ctx, alice, ep, Observation{Limit: new(10), Remaining: new(2), Reset: t0.Add(12 * time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
 	check("lowered by X", state(alice)[:1], []WindowState{{short, 2, t0.Add(12 * time.Minute)}})
@@ -461,7 +508,7 @@ func TestMemoryPrunes(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		_ = m.Observe(ctx, subj, ep, Observation{Limit: 10, Remaining: 5, Reset: t0.Add(10 * time.Minute)})
+		_ = m.Observe(ctx, subj, ep, Observation{Limit: new(10), Remaining: new(5), Reset: t0.Add(10 * time.Minute)})
 		_ = m.Exhausted(ctx, subj, ep, ScopeUser, t0.Add(20*time.Minute))
 	}
 	if logs, reqs, reports, blocks := m.size(); logs != 103 || reqs != 1000 || reports != 100 || blocks != 100 {

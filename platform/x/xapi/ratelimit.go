@@ -8,96 +8,103 @@ import (
 
 // RateLimit is what one answer of X said about the caller's rate-limit
 // windows. The rate limiter corrects its own accounting with it.
+//
+// X may send any subset of the headers, so each value is known or unknown
+// on its own: a nil Limit or Remaining, or a zero Reset, is a header X did
+// not send (or sent unreadable). It is unknown, never zero.
 type RateLimit struct {
 	Endpoint string
 	// At is the Clock's time when the answer was read.
 	At time.Time
 	// Limit and Remaining are x-rate-limit-limit and -remaining: the
-	// endpoint's 15-minute window.
-	Limit, Remaining int
-	// Reset is x-rate-limit-reset (Unix seconds); zero when absent.
+	// endpoint's 15-minute window; nil when unknown.
+	Limit, Remaining *int
+	// Reset is x-rate-limit-reset (Unix seconds); zero when unknown.
 	Reset time.Time
 	// User24h and App24h are the x-user-limit-24hour-* and
-	// x-app-limit-24hour-* windows, nil when X did not send them
+	// x-app-limit-24hour-* windows, nil when X sent none of their headers
 	// (they are undocumented and often absent).
 	User24h, App24h *WindowHeader
 	// Status is the HTTP status of the answer (429 included).
 	Status int
 }
 
-// WindowHeader is one 24-hour window reported by X.
+// WindowHeader is one 24-hour window reported by X; as in RateLimit, a
+// nil Limit or Remaining, or a zero Reset, is unknown.
 type WindowHeader struct {
-	Limit, Remaining int
+	Limit, Remaining *int
 	Reset            time.Time
 }
 
-// parseRateLimit reads the rate-limit headers of h; ok is false when the
-// answer carried none. Unparsable numbers are ignored (left zero) rather
-// than failing a request that otherwise succeeded.
+// parseRateLimit reads the rate-limit headers of h; ok is false when no
+// value could be read. A header that is absent, or is not a number (a
+// reset must also be positive), leaves its value unknown rather than
+// failing a request that otherwise succeeded.
 func parseRateLimit(h http.Header) (rl RateLimit, ok bool) {
-	var has bool
-	rl.Limit, has = headerInt(h, "x-rate-limit-limit", has)
-	rl.Remaining, has = headerInt(h, "x-rate-limit-remaining", has)
-	rl.Reset, has = headerTime(h, "x-rate-limit-reset", has)
+	rl.Limit = headerInt(h, "x-rate-limit-limit")
+	rl.Remaining = headerInt(h, "x-rate-limit-remaining")
+	rl.Reset = headerTime(h, "x-rate-limit-reset")
 	rl.User24h = parseWindow(h, "x-user-limit-24hour-")
 	rl.App24h = parseWindow(h, "x-app-limit-24hour-")
-	return rl, has || rl.User24h != nil || rl.App24h != nil
+	ok = rl.Limit != nil || rl.Remaining != nil || !rl.Reset.IsZero() || rl.User24h != nil || rl.App24h != nil
+	return rl, ok
 }
 
+// parseWindow reads one 24-hour window, nil when none of its values could
+// be read.
 func parseWindow(h http.Header, prefix string) *WindowHeader {
-	var w WindowHeader
-	var has bool
-	w.Limit, has = headerInt(h, prefix+"limit", has)
-	w.Remaining, has = headerInt(h, prefix+"remaining", has)
-	w.Reset, has = headerTime(h, prefix+"reset", has)
-	if !has {
+	w := WindowHeader{
+		Limit:     headerInt(h, prefix+"limit"),
+		Remaining: headerInt(h, prefix+"remaining"),
+		Reset:     headerTime(h, prefix+"reset"),
+	}
+	if w.Limit == nil && w.Remaining == nil && w.Reset.IsZero() {
 		return nil
 	}
 	return &w
 }
 
-// headerInt returns the integer value of header name; seen becomes true
-// when the header is present.
-func headerInt(h http.Header, name string, seen bool) (int, bool) {
-	v := h.Get(name)
-	if v == "" {
-		return 0, seen
+// headerInt is the integer value of header name, nil when it is absent or
+// not an integer.
+func headerInt(h http.Header, name string) *int {
+	n, err := strconv.Atoi(h.Get(name))
+	if err != nil {
+		return nil
 	}
-	n, _ := strconv.Atoi(v)
-	return n, true
+	return &n
 }
 
-func headerTime(h http.Header, name string, seen bool) (time.Time, bool) {
-	v := h.Get(name)
-	if v == "" {
-		return time.Time{}, seen
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
+// headerTime is the instant of header name in Unix seconds, zero when it
+// is absent, not an integer or not positive.
+func headerTime(h http.Header, name string) time.Time {
+	n, err := strconv.ParseInt(h.Get(name), 10, 64)
 	if err != nil || n <= 0 {
-		return time.Time{}, true
+		return time.Time{}
 	}
-	return time.Unix(n, 0).UTC(), true
+	return time.Unix(n, 0).UTC()
 }
 
-// resetAt is when a 429 stops applying: the latest reset among the windows
-// X reports exhausted (a request needs every window open, so the latest
-// one decides), else x-rate-limit-reset, else zero (the caller backs off on
-// its own).
+// resetAt is when a 429 stops applying. A request needs every window open,
+// so the latest reset among the windows X reports exhausted decides: the
+// 15-minute window and the 24-hour ones, each with remaining 0 and a known
+// reset. When none is, it is x-rate-limit-reset (X refused anyway, and that
+// is the endpoint's own window); when that is unknown too, zero, and the
+// caller backs off on its own. A 24-hour reset alone is never used: X did
+// not say that window was spent, and waiting up to a day on a guess is
+// worse than backing off.
 func (rl RateLimit) resetAt() time.Time {
 	var latest time.Time
-	exhausted := func(remaining int, reset time.Time) {
-		if remaining <= 0 && !reset.IsZero() && reset.After(latest) {
+	exhausted := func(remaining *int, reset time.Time) {
+		if remaining != nil && *remaining <= 0 && reset.After(latest) {
 			latest = reset
 		}
 	}
-	if rl.User24h != nil {
-		exhausted(rl.User24h.Remaining, rl.User24h.Reset)
+	exhausted(rl.Remaining, rl.Reset)
+	if w := rl.User24h; w != nil {
+		exhausted(w.Remaining, w.Reset)
 	}
-	if rl.App24h != nil {
-		exhausted(rl.App24h.Remaining, rl.App24h.Reset)
-	}
-	if rl.Remaining <= 0 && !rl.Reset.IsZero() && rl.Reset.After(latest) {
-		latest = rl.Reset
+	if w := rl.App24h; w != nil {
+		exhausted(w.Remaining, w.Reset)
 	}
 	if latest.IsZero() {
 		return rl.Reset
