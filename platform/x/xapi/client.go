@@ -256,7 +256,13 @@ func (c *Client) roundTrip(ctx context.Context, cl call) (answer, error) {
 		req.SetBasicAuth(url.QueryEscape(cl.basicUser), url.QueryEscape(cl.basicPass))
 	case !cl.noAuth:
 		if err := c.auth.Authorize(ctx, req); err != nil {
-			return answer{}, &Error{Endpoint: cl.endpoint, Class: ClassOf(err),
+			// The request was not sent, so it had no effect: an
+			// ambiguous refresh inside Authorize is only transient here.
+			class := ClassOf(err)
+			if class == ClassAmbiguous {
+				class = ClassTransient
+			}
+			return answer{}, &Error{Endpoint: cl.endpoint, Class: class,
 				Err: fmt.Errorf("authorizing request: %w", err)}
 		}
 	}

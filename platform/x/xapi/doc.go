@@ -17,10 +17,13 @@
 //
 //	what happened                                   class
 //	2xx, with or without errors[] beside data        success (errors[] kept as Problems)
-//	429                                              RateLimited, ResetAt from x-rate-limit-reset, or the
-//	                                                 latest reset of the windows X reports exhausted
-//	                                                 (x-user-limit-24hour-*, x-app-limit-24hour-*)
-//	5xx, 408                                         Transient
+//	429                                              RateLimited; ResetAt is the latest reset of the windows
+//	                                                 X reports exhausted (remaining 0: x-rate-limit-*,
+//	                                                 x-user-limit-24hour-*, x-app-limit-24hour-*), else
+//	                                                 x-rate-limit-reset, else zero (back off)
+//	5xx                                              Ambiguous for create_post, delete_post and token;
+//	                                                 Transient for everything else
+//	408                                              Transient
 //	transport error before the request was written   Transient (dial refused, DNS, TLS, timeout)
 //	transport error after it was written             Ambiguous for create_post, delete_post and
 //	  (dropped connection, read timeout, EOF,        token; Transient for everything else
@@ -48,8 +51,11 @@
 //     initialize, append or finalize leaves at worst an unused media id
 //     that expires by itself, and the caller uploads again. Reads are
 //     always safe to repeat.
-//   - 5xx is Transient as the design says; a retried post that had in fact
-//     landed is answered 403 duplicate content, which IsDuplicate reports.
+//   - A 5xx answer is Ambiguous on the same endpoints: X can store a post
+//     and still answer 5xx, so it proves no more than a lost answer. On
+//     other endpoints it is Transient.
+//   - A rate-limit header that is absent is unknown, never zero
+//     (RateLimit): X may send any subset of them.
 //   - Problem types are matched by suffix (".../problems/client-forbidden"):
 //     the host part of X's type URIs has changed over time. Duplicate
 //     content has no type of its own and is matched on the detail text.

@@ -13,9 +13,10 @@ import (
 type Class int
 
 const (
-	// ClassTransient: nothing happened at X; trying again later may work
-	// (5xx, 408, a transport failure before the request was written, a
-	// read-only request whose answer was lost).
+	// ClassTransient: nothing happened at X, or nothing that matters;
+	// trying again later may work (408, a transport failure before the
+	// request was written, a 5xx or a lost answer to a read or a media
+	// call).
 	ClassTransient Class = iota
 	// ClassPermanent: X refused the request; the same request will be
 	// refused again (validation, duplicate content, forbidden, credits,
@@ -24,8 +25,9 @@ const (
 	// ClassReauth: the credentials are no good and could not be refreshed;
 	// an operator must authorize the account again.
 	ClassReauth
-	// ClassAmbiguous: a request that changes state was written but its
-	// answer was lost; it may have taken effect. Reconcile before retrying.
+	// ClassAmbiguous: a request that changes state (create_post,
+	// delete_post, token) was written but its answer was lost or was a
+	// 5xx; it may have taken effect. Reconcile before retrying.
 	ClassAmbiguous
 	// ClassRateLimited: X answered 429; wait until Error.ResetAt.
 	ClassRateLimited
@@ -262,6 +264,11 @@ func classifyStatus(endpoint string, status int, oauthError, problemType string)
 	case status == 429:
 		return ClassRateLimited
 	case status >= 500:
+		// X can store a post and still answer 5xx: for a request whose
+		// effect may have happened, the answer proves nothing.
+		if ambiguousAfterWrite(endpoint) {
+			return ClassAmbiguous
+		}
 		return ClassTransient
 	case status == 408:
 		return ClassTransient
@@ -288,8 +295,9 @@ func classifyStatus(endpoint string, status int, oauthError, problemType string)
 	return ClassPermanent
 }
 
-// ambiguousAfterWrite lists the endpoints whose lost answer may hide an
-// effect. create_post: the post may exist (X has no idempotency key).
+// ambiguousAfterWrite lists the endpoints whose lost answer, or 5xx
+// answer, may hide an effect. create_post: the post may exist (X has no
+// idempotency key, and can store a post and then fail the answer).
 // delete_post: the post may be gone. token: X may have spent the refresh
 // token and issued a new one we never saw. Media calls are left out on
 // purpose: a lost initialize, append or finalize at worst leaves an unused

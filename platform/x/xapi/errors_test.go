@@ -23,9 +23,16 @@ func TestClassifyStatus(t *testing.T) {
 		{EndpointCreatePost, 429, "", "about:blank", ClassRateLimited},
 		{EndpointCreatePost, 429, "", "https://api.x.com/2/problems/usage-capped", ClassRateLimited},
 		{EndpointLookupPosts, 500, "", "", ClassTransient},
-		{EndpointCreatePost, 502, "", "", ClassTransient},
-		{EndpointCreatePost, 503, "", "", ClassTransient},
-		{EndpointCreatePost, 504, "", "", ClassTransient},
+		{EndpointUserPosts, 503, "", "", ClassTransient},
+		{EndpointMe, 502, "", "", ClassTransient},
+		{EndpointMediaUpload, 500, "", "", ClassTransient},
+		{EndpointMediaMetadata, 503, "", "", ClassTransient},
+		// X can store a post and still answer 5xx.
+		{EndpointCreatePost, 500, "", "", ClassAmbiguous},
+		{EndpointCreatePost, 502, "", "", ClassAmbiguous},
+		{EndpointCreatePost, 503, "", "", ClassAmbiguous},
+		{EndpointCreatePost, 504, "", "", ClassAmbiguous},
+		{EndpointDeletePost, 500, "", "", ClassAmbiguous},
 		{EndpointCreatePost, 408, "", "", ClassTransient},
 		{EndpointCreatePost, 401, "", "about:blank", ClassReauth},
 		{EndpointCreatePost, 400, "", "https://api.twitter.com/2/problems/invalid-request", ClassPermanent},
@@ -43,7 +50,7 @@ func TestClassifyStatus(t *testing.T) {
 		{EndpointToken, 401, "invalid_client", "", ClassReauth},
 		{EndpointToken, 401, "", "", ClassReauth},
 		{EndpointToken, 400, "unsupported_grant_type", "", ClassPermanent},
-		{EndpointToken, 503, "", "", ClassTransient},
+		{EndpointToken, 503, "", "", ClassAmbiguous},
 		{EndpointToken, 429, "", "", ClassRateLimited},
 	}
 	for _, tt := range tests {
@@ -120,10 +127,10 @@ func TestErrorAnswers(t *testing.T) {
 		{name: "429 usage capped without headers", status: 429,
 			body:  `{"title":"UsageCapExceeded","detail":"Usage cap exceeded: Monthly product cap","type":"https://api.twitter.com/2/problems/usage-capped","period":"Monthly","scope":"Product"}`,
 			class: ClassRateLimited, title: "UsageCapExceeded", detail: "Usage cap exceeded: Monthly product cap", hasType: ProblemUsageCapped},
-		{name: "500", status: 500, body: `{"title":"Internal Server Error","type":"about:blank","status":500}`, class: ClassTransient, title: "Internal Server Error"},
-		{name: "502 html", status: 502, headers: []string{"Content-Type", "text/html"}, body: `<html>bad gateway</html>`, class: ClassTransient, title: "Bad Gateway"},
+		{name: "500", status: 500, body: `{"title":"Internal Server Error","type":"about:blank","status":500}`, class: ClassAmbiguous, title: "Internal Server Error"},
+		{name: "502 html", status: 502, headers: []string{"Content-Type", "text/html"}, body: `<html>bad gateway</html>`, class: ClassAmbiguous, title: "Bad Gateway"},
 		{name: "503", status: 503, body: `{"title":"Service Unavailable","detail":"Service Unavailable","type":"about:blank","status":503}`,
-			class: ClassTransient, title: "Service Unavailable", detail: "Service Unavailable"},
+			class: ClassAmbiguous, title: "Service Unavailable", detail: "Service Unavailable"},
 		{name: "401 static token", status: 401, body: `{"title":"Unauthorized","type":"about:blank","status":401,"detail":"Unauthorized"}`,
 			class: ClassReauth, title: "Unauthorized", detail: "Unauthorized"},
 	}
@@ -215,7 +222,7 @@ func TestAnswerSizeIsBounded(t *testing.T) {
 	for _, tt := range []struct {
 		status int
 		want   Class
-	}{{http.StatusCreated, ClassAmbiguous}, {http.StatusServiceUnavailable, ClassTransient}, {http.StatusBadRequest, ClassPermanent}} {
+	}{{http.StatusCreated, ClassAmbiguous}, {http.StatusServiceUnavailable, ClassAmbiguous}, {http.StatusBadRequest, ClassPermanent}} {
 		s := newServer(t, func(w http.ResponseWriter, r *http.Request, body []byte) { reply(w, tt.status, huge) })
 		c, _ := newClient(t, s.URL, nil)
 		_, err := c.CreatePost(context.Background(), NewPost{Text: "x"})

@@ -39,8 +39,8 @@ func (t Token) String() string { return "xapi.Token{expires " + t.ExpiresAt.Form
 // refresh_token and client_id, and HTTP Basic client_id:client_secret when
 // a secret is given. It needs no Auth. A spent or invalid refresh token
 // (400 invalid_request or invalid_grant) is an *Error of ClassReauth; an
-// answer lost after the request was written is ClassAmbiguous, because X
-// may have spent the refresh token.
+// answer lost after the request was written, or a 5xx answer, is
+// ClassAmbiguous, because X may have spent the refresh token.
 func (c *Client) RefreshToken(ctx context.Context, r RefreshRequest) (Token, error) {
 	if r.ClientID == "" || r.RefreshToken == "" {
 		return Token{}, &Error{Endpoint: EndpointToken, Class: ClassReauth,

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -107,6 +109,54 @@ func TestDroppedAfterWrite(t *testing.T) {
 		})
 	}
 }
+
+// A 5xx answer: X may have stored the post and then failed the answer,
+// so a request whose effect may have happened is ambiguous; anything else
+// is transient.
+func TestServerErrorAfterWrite(t *testing.T) {
+	want := map[string]Class{
+		EndpointCreatePost: ClassAmbiguous, EndpointDeletePost: ClassAmbiguous, EndpointToken: ClassAmbiguous,
+		EndpointLookupPosts: ClassTransient, EndpointUserPosts: ClassTransient, EndpointMe: ClassTransient,
+		EndpointMediaUpload: ClassTransient, EndpointMediaMetadata: ClassTransient,
+	}
+	for _, status := range []int{http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout} {
+		for _, tc := range calls {
+			t.Run(fmt.Sprintf("%s/%d", tc.name, status), func(t *testing.T) {
+				s := newServer(t, func(w http.ResponseWriter, r *http.Request, body []byte) {
+					reply(w, status, `{"title":"`+http.StatusText(status)+`","type":"about:blank","status":`+strconv.Itoa(status)+`}`)
+				})
+				c, _ := newClient(t, s.URL, nil)
+				e := errorOf(t, tc.run(context.Background(), c))
+				if e.Class != want[tc.endpoint] || e.Status != status || e.Endpoint != tc.endpoint {
+					t.Errorf("class %v status %d endpoint %q (%v); want %v %d %q", e.Class, e.Status, e.Endpoint, e, want[tc.endpoint], status, tc.endpoint)
+				}
+				if n := len(s.requests()); n != 1 {
+					t.Errorf("%d requests, want 1 (no retries inside the client)", n)
+				}
+			})
+		}
+	}
+}
+
+// An Auth whose refresh inside Authorize lost its answer: the request
+// itself was never sent, so it is transient, not ambiguous.
+func TestAuthorizeAmbiguousIsTransient(t *testing.T) {
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request, body []byte) {
+		t.Errorf("request sent: %s %s", r.Method, r.URL)
+	})
+	lost := &Error{Endpoint: EndpointToken, Status: 503, Class: ClassAmbiguous}
+	c, _ := newClient(t, s.URL, func(o *Options) { o.Auth = failingAuth{lost} })
+	_, err := c.CreatePost(context.Background(), NewPost{Text: "hello"})
+	if e := errorOf(t, err); e.Class != ClassTransient || e.Endpoint != EndpointCreatePost || !errors.Is(err, lost) {
+		t.Errorf("class %v endpoint %q (%v); want transient create_post wrapping the refresh error", e.Class, e.Endpoint, err)
+	}
+}
+
+// failingAuth fails every Authorize with err.
+type failingAuth struct{ err error }
+
+func (a failingAuth) Authorize(context.Context, *http.Request) error { return a.err }
+func (failingAuth) Refresh(context.Context) (bool, error)            { return false, nil }
 
 // The caller gives up after the request was written: ambiguous for a post,
 // and the context's error is kept.
