@@ -21,6 +21,14 @@ type NewJob struct {
 	// Post, when set, is frozen on the job at its creation (see
 	// FrozenPost). A fire already recorded keeps the post it has.
 	Post *FrozenPost
+	// Render, when set and Post is not, makes the post to freeze from the
+	// run number the job gets: CreateJobs calls it, inside its
+	// transaction, for each job it creates (a template may print the run,
+	// which only the store assigns). It must be pure: it may be called
+	// again if the transaction is retried. An error, or a nil post, leaves
+	// the job without one (it is then frozen at its first claim, where the
+	// error shows).
+	Render func(run int64) (*FrozenPost, error)
 }
 
 // CreateJobsParams records a batch of fires.
