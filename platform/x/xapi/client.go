@@ -69,6 +69,15 @@ type Options struct {
 	// OnRateLimit, when set, is called after every answer that carries
 	// rate-limit headers (429s included), in the goroutine of the call.
 	OnRateLimit func(RateLimit)
+	// BeforeRequest, when set, is called right before each HTTP request
+	// the Client sends, with the request's Endpoint* name: every media
+	// chunk and STATUS poll, and the replay after a 401, each count (the
+	// rate limiter reserves each one). It runs in the goroutine of the
+	// call, after the context's guard (WithGuard). An error means nothing
+	// is sent: the call fails with an *Error whose Err wraps it, of
+	// ClassTransient, or of the class (and ResetAt) of the *Error the
+	// hook returned.
+	BeforeRequest func(ctx context.Context, endpoint string) error
 	// Logger receives debug records (401 refreshes, partial errors);
 	// default: discard.
 	Logger *slog.Logger
@@ -86,6 +95,7 @@ type Client struct {
 	auth      Auth
 	clock     clock.Clock
 	onRate    func(RateLimit)
+	before    func(context.Context, string) error
 	logger    *slog.Logger
 	chunkSize int
 }
@@ -108,6 +118,7 @@ func New(o Options) (*Client, error) {
 		auth:      o.Auth,
 		clock:     o.Clock,
 		onRate:    o.OnRateLimit,
+		before:    o.BeforeRequest,
 		logger:    o.Logger,
 		chunkSize: o.ChunkSize,
 	}
@@ -221,7 +232,9 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 	}
 }
 
-// roundTrip sends cl once under Options.Timeout and reads the answer.
+// roundTrip sends cl once under Options.Timeout and reads the answer. The
+// context's guard and Options.BeforeRequest are asked first, right before
+// sending.
 func (c *Client) roundTrip(ctx context.Context, cl call) (answer, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
@@ -266,6 +279,9 @@ func (c *Client) roundTrip(ctx context.Context, cl call) (answer, error) {
 				Err: fmt.Errorf("authorizing request: %w", err)}
 		}
 	}
+	if err := c.beforeSend(ctx, cl.endpoint); err != nil {
+		return answer{}, err
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		class := ClassTransient
@@ -296,6 +312,30 @@ func (c *Client) roundTrip(ctx context.Context, cl call) (answer, error) {
 	}
 	// An error answer cut short is still classified by its status.
 	return a, nil
+}
+
+// beforeSend asks the context's guard, then Options.BeforeRequest,
+// whether a request of endpoint may be sent now. It runs after Authorize,
+// which may take a while (a token refresh), so that nothing lies between
+// the answer and the sending.
+func (c *Client) beforeSend(ctx context.Context, endpoint string) error {
+	if g := guardFrom(ctx); g != nil {
+		if err := g(endpoint, c.timeout); err != nil {
+			return &Error{Endpoint: endpoint, Class: ClassTransient,
+				Err: fmt.Errorf("not sent, refused by the guard: %w", err)}
+		}
+	}
+	if c.before != nil {
+		if err := c.before(ctx, endpoint); err != nil {
+			e := &Error{Endpoint: endpoint, Class: ClassTransient, Err: fmt.Errorf("not sent: %w", err)}
+			var he *Error
+			if errors.As(err, &he) {
+				e.Class, e.ResetAt = he.Class, he.ResetAt
+			}
+			return e
+		}
+	}
+	return nil
 }
 
 func (c *Client) reportRateLimit(endpoint string, resp *http.Response) {

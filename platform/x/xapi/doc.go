@@ -7,7 +7,11 @@
 //
 // It owns the HTTP conversation with X and nothing more: rate limiting,
 // retries with backoff, token storage and reconciliation belong to its
-// callers, which decide from the Class of each failure. It imports only
+// callers, which decide from the Class of each failure. Callers see every
+// request before it is sent, through two hooks: Options.BeforeRequest
+// (the rate limiter counts each request, each media chunk and STATUS poll
+// included) and a guard carried by the context (WithGuard: the publisher
+// refuses a request its job's lease would not outlive). It imports only
 // Herald's clock package.
 //
 // # Classification
@@ -38,6 +42,10 @@
 //	  403 forbidden / duplicate content /
 //	  client-forbidden, 404, 409...
 //	media processing state "failed"                  Permanent, with X's message
+//	refused before sending by the context's guard    Transient, the guard's error wrapped
+//	  (WithGuard)
+//	refused before sending by Options.BeforeRequest  Transient, the hook's error wrapped; or the class
+//	                                                 and ResetAt of an *Error the hook returned
 //
 // Why these choices:
 //   - "Written" is known from net/http/httptrace (WroteRequest): before it,

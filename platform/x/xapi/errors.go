@@ -16,7 +16,8 @@ const (
 	// ClassTransient: nothing happened at X, or nothing that matters;
 	// trying again later may work (408, a transport failure before the
 	// request was written, a 5xx or a lost answer to a read or a media
-	// call).
+	// call, a request refused before sending by a guard or
+	// Options.BeforeRequest).
 	ClassTransient Class = iota
 	// ClassPermanent: X refused the request; the same request will be
 	// refused again (validation, duplicate content, forbidden, credits,
