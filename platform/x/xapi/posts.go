@@ -7,9 +7,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // MaxLookupIDs is the most ids GET /2/tweets takes in one request.
@@ -20,9 +24,11 @@ const MaxLookupIDs = 100
 const MaxPostMedia = 4
 
 // tweetFields are the post fields every read asks for: enough to find our
-// own posts again (text, author, time, the post replied to) and their
-// public metrics.
-const tweetFields = "author_id,created_at,public_metrics,referenced_tweets"
+// own posts again (text, author, time, the post replied to, and what of
+// the text the author wrote: display_text_range, and entities for the
+// t.co link X appends to a post with media) and their public metrics. All
+// are values of the spec's TweetFieldsParameter.
+const tweetFields = "author_id,created_at,display_text_range,entities,public_metrics,referenced_tweets"
 
 // NewPost is a post to create.
 type NewPost struct {
@@ -35,15 +41,99 @@ type NewPost struct {
 
 // Post is a post as X returned it.
 type Post struct {
+	// Text is the text as X stores it: URLs shortened to t.co links, &, <
+	// and > escaped as HTML, and for a post with media a t.co link to the
+	// media appended. AuthoredText leaves the appended link out.
 	ID, Text, AuthorID string
 	CreatedAt          time.Time
 	// ReplyTo is the id of the post this one replies to, if any.
 	ReplyTo string
-	Public  PublicMetrics
+	// DisplayTextRange is X's display_text_range: the part of Text the
+	// author wrote; nil when X did not send it. X sends it to reads only;
+	// on the Post CreatePost returns for a post with media it is derived
+	// from the t.co link that ends X's answer.
+	DisplayTextRange *TextRange
+	// URLs are X's entities.urls: the links in Text, the one X appends
+	// for the post's media with its MediaKey; nil when X sent none.
+	URLs   []URLEntity
+	Public PublicMetrics
 	// NonPublic and Organic are X's non_public_metrics and
 	// organic_metrics as given (only for the author's own posts of the
 	// last 30 days, and only when asked for); nil when absent.
 	NonPublic, Organic map[string]int64
+}
+
+// TextRange is a span of a post's Text, in Unicode code points (not bytes,
+// not UTF-16 units) as X counts them: Start inclusive, End exclusive.
+type TextRange struct {
+	Start, End int
+}
+
+// URLEntity is one link in a post's text (an entry of entities.urls).
+type URLEntity struct {
+	// TextRange is where the link is in Text.
+	TextRange
+	// URL is the t.co link as it appears in Text; ExpandedURL is where
+	// it leads and DisplayURL how X shows it.
+	URL, ExpandedURL, DisplayURL string
+	// MediaKey is set on the link X appends to a post with media (one
+	// entry per attached media, all with the same span).
+	MediaKey string
+}
+
+// AuthoredText returns the part of Text the author wrote. It is Text cut
+// by DisplayTextRange when that is present (and fits the text); otherwise
+// Text without its trailing media links: the URLs entries with a MediaKey,
+// found by their span in code points, that end the text (white space
+// aside), with the white space before them. Like Text, it keeps X's HTML
+// escapes and t.co links for the author's own URLs. For a reply to
+// another account, X's range may also leave out the leading @mentions it
+// counts as the reply's context.
+func (p Post) AuthoredText() string {
+	runes := []rune(p.Text)
+	if r := p.DisplayTextRange; r != nil && r.Start >= 0 && r.Start <= r.End && r.End <= len(runes) {
+		return string(runes[r.Start:r.End])
+	}
+	end, cut := len(runes), false
+	for {
+		last := trimmedEnd(runes[:end])
+		i := slices.IndexFunc(p.URLs, func(u URLEntity) bool {
+			return u.MediaKey != "" && u.End == last && u.Start >= 0 && u.Start < u.End &&
+				(u.URL == "" || string(runes[u.Start:u.End]) == u.URL)
+		})
+		if i < 0 {
+			break
+		}
+		end, cut = p.URLs[i].Start, true
+	}
+	if !cut {
+		return p.Text
+	}
+	return string(runes[:trimmedEnd(runes[:end])])
+}
+
+// trimmedEnd is the length of runes without its trailing white space.
+func trimmedEnd(runes []rune) int {
+	n := len(runes)
+	for n > 0 && unicode.IsSpace(runes[n-1]) {
+		n--
+	}
+	return n
+}
+
+// trailingLink matches the t.co link X appends to the text of a post with
+// media, with the white space before it.
+var trailingLink = regexp.MustCompile(`(?:^|\s+)https://t\.co/[0-9A-Za-z]+\s*$`)
+
+// mediaLinkRange is the DisplayTextRange of a post with media whose text
+// X answered with: all of it but the t.co link that ends it; nil when it
+// does not end with one.
+func mediaLinkRange(text string) *TextRange {
+	loc := trailingLink.FindStringIndex(text)
+	if loc == nil {
+		return nil
+	}
+	return &TextRange{0, utf8.RuneCountInString(text[:loc[0]])}
 }
 
 // PublicMetrics are a post's public counts.
@@ -119,10 +209,15 @@ func (c *Client) CreatePost(ctx context.Context, p NewPost) (Post, error) {
 	if err != nil {
 		return Post{}, fmt.Errorf("xapi create_post: encoding: %w", err)
 	}
+	// TweetCreateResponse has only id and text. Should X add
+	// display_text_range or entities, they are decoded too, leniently:
+	// an answer we cannot decode makes the post ambiguous.
 	var resp struct {
 		Data *struct {
-			ID   string `json:"id"`
-			Text string `json:"text"`
+			ID               string          `json:"id"`
+			Text             string          `json:"text"`
+			DisplayTextRange json.RawMessage `json:"display_text_range"`
+			Entities         json.RawMessage `json:"entities"`
 		} `json:"data"`
 		Errors []Problem `json:"errors"`
 	}
@@ -137,7 +232,13 @@ func (c *Client) CreatePost(ctx context.Context, p NewPost) (Post, error) {
 			Problems: resp.Errors, Detail: "answer without a post id"}
 	}
 	c.logPartial(ctx, EndpointCreatePost, resp.Errors)
-	return Post{ID: resp.Data.ID, Text: resp.Data.Text, ReplyTo: p.ReplyTo}, nil
+	d := resp.Data
+	created := Post{ID: d.ID, Text: d.Text, ReplyTo: p.ReplyTo,
+		DisplayTextRange: textRange(d.DisplayTextRange), URLs: urlEntities(d.Entities)}
+	if len(p.MediaIDs) > 0 && created.DisplayTextRange == nil && !slices.ContainsFunc(created.URLs, func(u URLEntity) bool { return u.MediaKey != "" }) {
+		created.DisplayTextRange = mediaLinkRange(created.Text)
+	}
+	return created, nil
 }
 
 // DeletePost deletes one of the account's posts (DELETE /2/tweets/:id).
@@ -273,10 +374,56 @@ type apiPost struct {
 	PublicMetrics    map[string]json.RawMessage `json:"public_metrics"`
 	NonPublicMetrics map[string]json.RawMessage `json:"non_public_metrics"`
 	OrganicMetrics   map[string]json.RawMessage `json:"organic_metrics"`
+	// DisplayTextRange and Entities are decoded leniently (see
+	// textRange, urlEntities): a shape we do not expect there must not
+	// make the whole answer unreadable.
+	DisplayTextRange json.RawMessage `json:"display_text_range"`
+	Entities         json.RawMessage `json:"entities"`
+}
+
+// apiURL is an entry of X's entities.urls (UrlEntity).
+type apiURL struct {
+	Start       int    `json:"start"`
+	End         int    `json:"end"`
+	URL         string `json:"url"`
+	ExpandedURL string `json:"expanded_url"`
+	DisplayURL  string `json:"display_url"`
+	MediaKey    string `json:"media_key"`
+}
+
+// textRange decodes display_text_range ([start, end]), nil when absent or
+// not two integers in order.
+func textRange(raw json.RawMessage) *TextRange {
+	var r []int
+	if len(raw) == 0 || json.Unmarshal(raw, &r) != nil || len(r) != 2 || r[0] < 0 || r[0] > r[1] {
+		return nil
+	}
+	return &TextRange{r[0], r[1]}
+}
+
+// urlEntities decodes entities.urls, skipping entries that cannot be read.
+func urlEntities(raw json.RawMessage) []URLEntity {
+	var e struct {
+		URLs []json.RawMessage `json:"urls"`
+	}
+	if len(raw) == 0 || json.Unmarshal(raw, &e) != nil {
+		return nil
+	}
+	var out []URLEntity
+	for _, r := range e.URLs {
+		var u apiURL
+		if json.Unmarshal(r, &u) != nil || u.Start < 0 || u.Start > u.End {
+			continue
+		}
+		out = append(out, URLEntity{TextRange: TextRange{u.Start, u.End}, URL: u.URL,
+			ExpandedURL: u.ExpandedURL, DisplayURL: u.DisplayURL, MediaKey: u.MediaKey})
+	}
+	return out
 }
 
 func (a apiPost) post() Post {
-	p := Post{ID: a.ID, Text: a.Text, AuthorID: a.AuthorID}
+	p := Post{ID: a.ID, Text: a.Text, AuthorID: a.AuthorID,
+		DisplayTextRange: textRange(a.DisplayTextRange), URLs: urlEntities(a.Entities)}
 	if t, err := time.Parse(time.RFC3339, a.CreatedAt); err == nil {
 		p.CreatedAt = t.UTC()
 	}

@@ -195,8 +195,8 @@ func TestLookupPosts(t *testing.T) {
 	}
 	reqs := s.requests()
 	for i, wantFields := range []string{
-		"author_id,created_at,public_metrics,referenced_tweets,non_public_metrics,organic_metrics",
-		"author_id,created_at,public_metrics,referenced_tweets",
+		"author_id,created_at,display_text_range,entities,public_metrics,referenced_tweets,non_public_metrics,organic_metrics",
+		"author_id,created_at,display_text_range,entities,public_metrics,referenced_tweets",
 	} {
 		r := reqs[i]
 		if r.Method != http.MethodGet || r.Path != "/2/tweets" {
@@ -215,10 +215,12 @@ func TestLookupPosts(t *testing.T) {
 }
 
 // specTweetFields is the part of the spec's TweetFieldsParameter enum the
-// client may use.
+// client may use (openapi 2.166: display_text_range and entities are in
+// it).
 var specTweetFields = map[string]bool{
 	"author_id": true, "created_at": true, "public_metrics": true, "referenced_tweets": true,
 	"non_public_metrics": true, "organic_metrics": true, "text": true, "id": true,
+	"display_text_range": true, "entities": true,
 }
 
 func TestUserPosts(t *testing.T) {
@@ -251,9 +253,14 @@ func TestUserPosts(t *testing.T) {
 	checkNoBody(t, r)
 	checkQuery(t, r, url.Values{
 		"max_results": {"100"}, "since_id": {"29"}, "start_time": {"2026-07-01T11:00:00Z"},
-		"pagination_token": {"tok1"}, "tweet.fields": {"author_id,created_at,public_metrics,referenced_tweets"},
+		"pagination_token": {"tok1"}, "tweet.fields": {"author_id,created_at,display_text_range,entities,public_metrics,referenced_tweets"},
 	})
-	checkQuery(t, reqs[1], url.Values{"max_results": {"5"}, "tweet.fields": {"author_id,created_at,public_metrics,referenced_tweets"}})
+	checkQuery(t, reqs[1], url.Values{"max_results": {"5"}, "tweet.fields": {"author_id,created_at,display_text_range,entities,public_metrics,referenced_tweets"}})
+	for _, f := range strings.Split(r.Query.Get("tweet.fields"), ",") {
+		if !specTweetFields[f] {
+			t.Errorf("tweet.fields %q is not in the spec's enum", f)
+		}
+	}
 }
 
 func TestMe(t *testing.T) {
