@@ -32,8 +32,8 @@ type DecodeCache interface {
 // cacheFormat names the encoding below. Change it whenever the encoding or
 // what a decode produces changes: every entry of another format is then a
 // miss. The binary's own identity (an implementation's salt) guards the
-// rest.
-const cacheFormat = "herald decode v1\n"
+// rest. v2: the file's warnings.
+const cacheFormat = "herald decode v2\n"
 
 // cacheKey names the decode of file f with content hash sum under opts.
 func cacheKey(f fileRef, sum [sha256.Size]byte, opts LoadOptions) string {
@@ -49,7 +49,8 @@ func cacheKey(f fileRef, sum [sha256.Size]byte, opts LoadOptions) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// cacheable reports whether a decode may be stored (see DecodeCache).
+// cacheable reports whether a decode may be stored (see DecodeCache). A
+// decode with warnings may: they are stored with it.
 func cacheable(r *fileResult) bool {
 	return r.read && len(r.diags) == 0 && len(r.accounts) == 0
 }
@@ -58,7 +59,7 @@ func cacheable(r *fileResult) bool {
 // cheaply. Each schedule's Location and Spec are not stored: they are
 // compiled again from its Timezone, Kind, Expr and window, through the
 // Load's caches (shared by all the schedules with the same timing), and
-// Source.File is the file's name.
+// Source.File is the file's name, as is each warning's File.
 func encodeResult(r *fileResult) []byte {
 	var e encoder
 	e.buf = append(e.buf, cacheFormat...)
@@ -73,6 +74,27 @@ func encodeResult(r *fileResult) []byte {
 		e.int(p.size)
 		e.int(int64(p.dur))
 		e.str(p.durErr)
+	}
+	// Warnings: the distinct messages (a generated file repeats a few in
+	// many schedules), then each warning with the index of its message.
+	var msgs []string
+	index := make(map[string]int)
+	for _, w := range r.warnings {
+		if _, ok := index[w.Message]; !ok {
+			index[w.Message] = len(msgs)
+			msgs = append(msgs, w.Message)
+		}
+	}
+	e.uint(uint64(len(msgs)))
+	for _, m := range msgs {
+		e.str(m)
+	}
+	e.uint(uint64(len(r.warnings)))
+	for _, w := range r.warnings {
+		e.int(int64(w.Line))
+		e.int(int64(w.Col))
+		e.str(w.Field)
+		e.uint(uint64(index[w.Message]))
 	}
 	e.uint(uint64(len(r.schedules)))
 	for i, s := range r.schedules {
@@ -145,6 +167,25 @@ func decodeEntry(env *loadEnv, f fileRef, sum [sha256.Size]byte, entry string) (
 			m.key.path, m.key.video = d.keep(), d.bool()
 			m.probe.notExist, m.probe.err, m.probe.regular = d.bool(), d.keep(), d.bool()
 			m.probe.size, m.probe.dur, m.probe.durErr = d.int(), time.Duration(d.int()), d.keep()
+		}
+	}
+	var msgs []string // shared by the warnings, as the walker's are
+	if n := d.count(); n > 0 {
+		msgs = make([]string, n)
+		for i := range msgs {
+			msgs[i] = d.keep()
+		}
+	}
+	if n := d.count(); n > 0 {
+		res.warnings = make([]Diagnostic, n)
+		for i := range res.warnings {
+			w := &res.warnings[i]
+			*w = Diagnostic{File: f.display, Line: int(d.int()), Col: int(d.int()), Field: d.keep(), Warning: true}
+			if m := d.uint(); m < uint64(len(msgs)) {
+				w.Message = msgs[m]
+			} else {
+				d.fail()
+			}
 		}
 	}
 	n := d.count()

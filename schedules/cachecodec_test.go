@@ -170,6 +170,9 @@ func TestLoaderCache(t *testing.T) {
 		if !reflect.DeepEqual(got, fresh) {
 			t.Fatalf("%s: the Load through the cache differs from a fresh Load:\n got %s\nwant %s", name, describeLoad(got, err), describeLoad(fresh, nil))
 		}
+		if len(got.Warnings) == 0 { // so that the comparison covers them
+			t.Fatalf("%s: no warnings; richFiles' plain thread items should have some", name)
+		}
 		if st := l.LastStats(); st != want {
 			t.Errorf("%s: %+v, want %+v", name, st, want)
 		}
@@ -238,7 +241,7 @@ func TestDecodeResultRejectsDamage(t *testing.T) {
 
 func describeResult(r fileResult) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "media %+v, refs %+v\n", r.media, r.refs)
+	fmt.Fprintf(&b, "media %+v, refs %+v, warnings %+v\n", r.media, r.refs, r.warnings)
 	for _, s := range r.schedules {
 		fmt.Fprintf(&b, "  %+v\n", *s)
 	}
@@ -290,6 +293,9 @@ func TestDecodeEntryKeepsNoSliceOfIt(t *testing.T) {
 		}
 		for i, s := range got.schedules {
 			walk(fmt.Sprintf("schedules[%d]", i), reflect.ValueOf(*s))
+		}
+		for i, w := range got.warnings {
+			walk(fmt.Sprintf("warnings[%d]", i), reflect.ValueOf(w))
 		}
 		for i, m := range got.media {
 			walk(fmt.Sprintf("media[%d].path", i), reflect.ValueOf(m.key.path))

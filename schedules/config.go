@@ -21,6 +21,14 @@ type Config struct {
 	Accounts  map[string]*Account
 	Schedules []*Schedule // sorted by ID
 	Files     []string    // the files loaded, sorted, as reached from the paths given
+	// Warnings lists what loads but will probably fail when published,
+	// sorted like Diagnostics, each with Warning set; nil when there is
+	// none. A warning never rejects a configuration; only a Config that
+	// loads has them (Load's Diagnostics error holds errors only). So far
+	// there is one kind: a text of a recurring (cron or rrule) schedule
+	// that renders the same at successive fires, which X refuses from the
+	// second fire on as duplicate content (see repeat.go).
+	Warnings []Diagnostic
 }
 
 // Schedule returns the schedule with the given id, or nil.

@@ -39,6 +39,13 @@ type walker struct {
 	merging []*yaml.Node       // mappings being merged, to catch cycles
 	fatal   bool
 	dropped int // problems past maxFileDiagnostics
+	// warns are the file's warnings (see Config.Warnings), bounded as
+	// diags are; warnsDropped counts those past the bound.
+	warns        []Diagnostic
+	warnsDropped int
+	// warnMsgs interns warning messages: a generated file may repeat one
+	// in hundreds of schedules, and each is some 200 bytes.
+	warnMsgs map[string]string
 
 	env       *loadEnv
 	fc        fileRef
@@ -138,6 +145,32 @@ func (w *walker) errf(n *yaml.Node, p path, format string, args ...any) {
 		d.Line, d.Col = n.Line, n.Column
 	}
 	w.diags = append(w.diags, d)
+}
+
+// warnf records a warning at node n: something that loads but will
+// probably fail at run time (see Config.Warnings).
+func (w *walker) warnf(n *yaml.Node, p path, format string, args ...any) {
+	if len(w.warns) >= maxFileDiagnostics {
+		w.warnsDropped++
+		return
+	}
+	msg := fmt.Sprintf(format, args...)
+	if l := p.label(); l != "" {
+		msg = l + ": " + msg
+	}
+	if m, ok := w.warnMsgs[msg]; ok {
+		msg = m
+	} else {
+		if w.warnMsgs == nil {
+			w.warnMsgs = make(map[string]string)
+		}
+		w.warnMsgs[msg] = msg
+	}
+	d := Diagnostic{File: w.file, Field: p.field(), Message: msg, Warning: true}
+	if n != nil {
+		d.Line, d.Col = n.Line, n.Column
+	}
+	w.warns = append(w.warns, d)
 }
 
 // prepare measures a parsed document without recursion: it rejects nesting

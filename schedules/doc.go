@@ -7,7 +7,9 @@
 // each with its line and column), validates everything including cross-file
 // references, and returns either a complete Config or a Diagnostics error
 // listing every problem at once. Nothing is applied from a configuration
-// that has a single problem; callers keep the last good Config.
+// that has a single problem; callers keep the last good Config. A Config
+// also lists warnings: what loads but will probably fail when published,
+// such as a recurring post whose text never changes (repeat.go).
 //
 // A Loader does the same again and again, as a node does on every edit:
 // it keeps each file's decode and decodes only the files whose bytes (or

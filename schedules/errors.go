@@ -47,24 +47,35 @@ var (
 // Diagnostic is one problem found by Load, located at the YAML node that
 // causes it. Line and Col are 1-based; Line 0 means the problem concerns the
 // whole file (an I/O error, a file too big) and Col is then 0 too.
+//
+// Most diagnostics are errors, which reject the configuration. A warning
+// (Warning true, listed in Config.Warnings) does not: it names something
+// that loads but will probably fail at run time, such as a recurring post
+// whose text never changes (see Config.Warnings).
 type Diagnostic struct {
 	File    string `json:"file"`
 	Line    int    `json:"line"`
 	Col     int    `json:"column"`
 	Field   string `json:"field,omitempty"` // dotted path such as schedules[3].post.text
 	Message string `json:"message"`
+	Warning bool   `json:"warning,omitempty"`
 }
 
 // String formats d as FILE:LINE:COL: message, the form editors and CI
-// annotators understand; a whole-file problem is FILE: message.
+// annotators understand; a whole-file problem is FILE: message. A warning
+// reads FILE:LINE:COL: warning: message, as compilers write theirs.
 func (d Diagnostic) String() string {
+	msg := d.Message
+	if d.Warning {
+		msg = "warning: " + msg
+	}
 	if d.Line == 0 {
 		if d.File == "" {
-			return d.Message
+			return msg
 		}
-		return d.File + ": " + d.Message
+		return d.File + ": " + msg
 	}
-	return d.File + ":" + strconv.Itoa(d.Line) + ":" + strconv.Itoa(d.Col) + ": " + d.Message
+	return d.File + ":" + strconv.Itoa(d.Line) + ":" + strconv.Itoa(d.Col) + ": " + msg
 }
 
 // Diagnostics is the error Load returns: every problem in the loaded files,

@@ -35,6 +35,34 @@ func TestFolder(t *testing.T) {
 	checkGolden(t, "testdata/multi.golden", "testdata/multi")
 }
 
+// TestWarnFiles loads each testdata/warn/*.yaml, which must load, and
+// compares its warnings with the file's .golden twin: exactly the lines
+// `herald validate` prints. -update rewrites them, as for TestBadFiles.
+func TestWarnFiles(t *testing.T) {
+	files, err := filepath.Glob("testdata/warn/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no warn files: %v", err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			t.Parallel()
+			cfg, err := Load(LoadOptions{}, f)
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			var b strings.Builder
+			for _, d := range cfg.Warnings {
+				if !d.Warning {
+					t.Errorf("%s: Warning is false", d)
+				}
+				b.WriteString(d.String())
+				b.WriteString("\n")
+			}
+			compareGolden(t, f+".golden", b.String())
+		})
+	}
+}
+
 func checkGolden(t *testing.T, golden string, paths ...string) {
 	t.Helper()
 	cfg, err := Load(LoadOptions{}, paths...)
@@ -50,7 +78,13 @@ func checkGolden(t *testing.T, golden string, paths ...string) {
 		b.WriteString(d.String())
 		b.WriteString("\n")
 	}
-	got := b.String()
+	compareGolden(t, golden, b.String())
+}
+
+// compareGolden compares got with the file golden, or rewrites it with
+// -update.
+func compareGolden(t *testing.T, golden, got string) {
+	t.Helper()
 	if *update {
 		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
 			t.Fatal(err)

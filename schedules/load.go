@@ -68,10 +68,11 @@ type fileResult struct {
 	schedules []*Schedule
 	refs      []scheduleRefs
 	diags     []Diagnostic
-	media     []mediaDep // the media files the decode looked at
-	read      bool       // the file was read, so the result may be kept
-	reused    bool       // taken from the Loader by this Load, see crossCheck
-	cached    bool       // taken from LoadOptions.Cache by this Load
+	warnings  []Diagnostic // see Config.Warnings
+	media     []mediaDep   // the media files the decode looked at
+	read      bool         // the file was read, so the result may be kept
+	reused    bool         // taken from the Loader by this Load, see crossCheck
+	cached    bool         // taken from LoadOptions.Cache by this Load
 }
 
 // loadEnv is shared by the walkers of one Load; renderer and scratch are
@@ -138,7 +139,12 @@ func loadFile(env *loadEnv, f fileRef, data []byte, sum [sha256.Size]byte) fileR
 		w.diags = append(w.diags, Diagnostic{File: f.display,
 			Message: fmt.Sprintf("%d more problems in this file are not shown (the first %d are)", w.dropped, maxFileDiagnostics)})
 	}
+	if w.warnsDropped > 0 {
+		w.warns = append(w.warns, Diagnostic{File: f.display, Warning: true,
+			Message: fmt.Sprintf("%d more warnings in this file are not shown (the first %d are)", w.warnsDropped, maxFileDiagnostics)})
+	}
 	res.diags = w.diags
+	res.warnings = w.warns
 	res.media = w.mediaDeps
 	return res
 }

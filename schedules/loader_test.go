@@ -229,6 +229,9 @@ func describeLoad(cfg *Config, err error) string {
 	for _, s := range cfg.Schedules {
 		fmt.Fprintf(&b, "  %+v\n", *s)
 	}
+	for _, w := range cfg.Warnings {
+		fmt.Fprintf(&b, "  %s\n", w)
+	}
 	return b.String()
 }
 

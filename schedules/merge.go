@@ -6,16 +6,17 @@ import (
 	"strings"
 )
 
-// crossCheck merges the files' accounts and schedules into cfg and checks
-// what no single file can: duplicate account names and schedule ids, and
-// schedules naming an account no file defines. Files are visited in sorted
-// order, so "first" and "second" occurrences are well defined.
+// crossCheck merges the files' accounts, schedules and warnings into cfg
+// and checks what no single file can: duplicate account names and schedule
+// ids, and schedules naming an account no file defines. Files are visited
+// in sorted order, so "first" and "second" occurrences are well defined.
 func crossCheck(cfg *Config, results []fileResult) []Diagnostic {
-	var diags []Diagnostic
+	var diags, warns []Diagnostic
 	n := 0
 	for i := range results {
 		r := &results[i]
 		diags = append(diags, r.diags...)
+		warns = append(warns, r.warnings...) // a copy: r's are kept by the Loader
 		n += len(r.schedules)
 		for _, a := range r.accounts {
 			if first, ok := cfg.Accounts[a.Name]; ok {
@@ -63,6 +64,9 @@ func crossCheck(cfg *Config, results []fileResult) []Diagnostic {
 	}
 	if len(diags) == 0 {
 		slices.SortFunc(cfg.Schedules, func(a, b *Schedule) int { return strings.Compare(a.ID, b.ID) })
+		if len(warns) > 0 {
+			cfg.Warnings = sortDiagnostics(warns)
+		}
 	}
 	return diags
 }

@@ -230,7 +230,11 @@ func (w *walker) metrics(d *scheduleDraft) []time.Duration {
 type firstFireMemo struct {
 	key     firstFireKey
 	planned time.Time
+	ok      bool // planned is a fire, not the reference instant standing in
 	set     bool
+	// second is the fire after planned, once secondFire has asked.
+	second              time.Time
+	secondOK, secondSet bool
 }
 
 type firstFireKey struct {
@@ -301,10 +305,10 @@ func (w *walker) sample(d *scheduleDraft, s *Schedule, texts []postTemplate) {
 	for _, t := range texts {
 		actions = actions || strings.Contains(t.text, "{{")
 	}
+	k := firstFireKey{specKey{s.Kind, s.Expr, s.Timezone, s.Start, s.End}, from}
 	if s.Spec != nil && actions { // plain texts need no planned time
-		k := firstFireKey{specKey{s.Kind, s.Expr, s.Timezone, s.Start, s.End}, from}
 		if m := &w.firstFire; m.set && m.key == k {
-			planned = m.planned
+			planned, ok = m.planned, m.ok
 		} else {
 			err := guard(func() error { planned, ok = s.Spec.Next(from); return nil })
 			if err != nil {
@@ -317,8 +321,12 @@ func (w *walker) sample(d *scheduleDraft, s *Schedule, texts []postTemplate) {
 			if !ok {
 				planned = from
 			}
-			*m = firstFireMemo{key: k, planned: planned, set: true}
+			*m = firstFireMemo{key: k, planned: planned, ok: ok, set: true}
 		}
+	}
+	var repeat *repeatCheck // set for a schedule that fires again and again
+	if s.Kind != KindAt && s.Spec != nil {
+		repeat = &repeatCheck{s: s, key: k, planned: planned, ok: ok}
 	}
 	data := &w.sampleData
 	*data = RenderData{Run: 1, Planned: planned.In(s.Location), Schedule: s.ID, Account: s.Account}
@@ -340,6 +348,8 @@ func (w *walker) sample(d *scheduleDraft, s *Schedule, texts []postTemplate) {
 			w.errf(t.n, t.p, "renders to an empty post%s", sampleNote(t.text, data))
 		case err != nil:
 			w.errf(t.n, t.p, "%v%s", err, sampleNote(t.text, data))
+		case repeat != nil:
+			w.checkRepeat(repeat, t, tmpl, got)
 		}
 	}
 }
