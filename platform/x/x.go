@@ -55,7 +55,24 @@ type Options struct {
 	// without credentials, and for every account when ForceDryRun is set.
 	DryRun      platform.Platform
 	ForceDryRun bool
+	// MediaBudget bounds the upload and processing of one post's media
+	// together (a video may take minutes to process), apart from the
+	// timeout of each request; default DefaultMediaBudget.
+	MediaBudget time.Duration
+	// TimelineLag is how long X may take to show a new post in the
+	// account's timeline: "not there" proves nothing before; default
+	// DefaultTimelineLag.
+	TimelineLag time.Duration
+	// ClockSkew is how far X's clock may be from ours, in the comparison
+	// of a post's creation time with a job's first send; default 2s.
+	ClockSkew time.Duration
 }
+
+// Defaults of Options.
+const (
+	DefaultMediaBudget = 15 * time.Minute
+	DefaultTimelineLag = 30 * time.Second
+)
 
 // Platform routes each account's posts to X or to the dry run.
 type Platform struct {
@@ -97,6 +114,15 @@ func New(o Options) (*Platform, error) {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.MediaBudget <= 0 {
+		o.MediaBudget = DefaultMediaBudget
+	}
+	if o.TimelineLag <= 0 {
+		o.TimelineLag = DefaultTimelineLag
+	}
+	if o.ClockSkew <= 0 {
+		o.ClockSkew = 2 * time.Second
 	}
 	return &Platform{opts: o, accounts: map[string]*account{}}, nil
 }
@@ -251,7 +277,11 @@ func (p *Platform) build(ctx context.Context, def *schedules.Account) (*account,
 		}
 		auth = oa
 	}
-	client, err := xapi.New(p.clientOptions(auth, func(rl xapi.RateLimit) { p.observe(a, rl) }))
+	opts := p.clientOptions(auth, func(rl xapi.RateLimit) { p.observe(a, rl) })
+	// Every request, each chunk of an upload and each poll included, is
+	// counted against the account's windows before it is sent.
+	opts.BeforeRequest = func(ctx context.Context, endpoint string) error { return p.reserve(ctx, a, endpoint) }
+	client, err := xapi.New(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -333,6 +363,12 @@ func (p *Platform) reserve(ctx context.Context, a *account, endpoint string) err
 		return &platform.DeferredError{Until: r.RetryAt, Reason: fmt.Sprintf("%s window %s %d per %s is used up", endpoint, r.Window.Scope, r.Window.Limit, r.Window.Period)}
 	}
 	return nil
+}
+
+// Settled reports whether a Find at now that did not find a post sent
+// before sentBefore proves it is not there (see Options.TimelineLag).
+func (p *Platform) Settled(sentBefore, now time.Time) bool {
+	return !now.Before(sentBefore.Add(p.opts.TimelineLag))
 }
 
 // Windows returns the rate-limit windows of an account's endpoint, for

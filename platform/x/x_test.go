@@ -103,11 +103,11 @@ func TestTokenRotationIsStoredBeforeUseAndSurvivesARestart(t *testing.T) {
 	if err := p.Configure(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.Publish(ctx, post("brand", "one", 1), nil); err != nil {
+	if _, err := p.Publish(ctx, post("brand", "one", 1), platform.Hooks{}); err != nil {
 		t.Fatal(err)
 	}
 	w.clk.Advance(2*time.Hour + time.Minute)
-	if _, err := p.Publish(ctx, post("brand", "two", 1), nil); err != nil {
+	if _, err := p.Publish(ctx, post("brand", "two", 1), platform.Hooks{}); err != nil {
 		t.Fatalf("publish after expiry: %v", err)
 	}
 	rotated := w.fake.RefreshTokenOf("1")
@@ -128,7 +128,7 @@ func TestTokenRotationIsStoredBeforeUseAndSurvivesARestart(t *testing.T) {
 	if err := p2.Configure(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p2.Publish(ctx, post("brand", "three", 1), nil); err != nil {
+	if _, err := p2.Publish(ctx, post("brand", "three", 1), platform.Hooks{}); err != nil {
 		t.Fatalf("publish after restart and expiry: %v", err)
 	}
 	for _, r := range w.fake.Requests() {
@@ -148,7 +148,7 @@ func TestTokenRotationIsStoredBeforeUseAndSurvivesARestart(t *testing.T) {
 	if err := p3.Configure(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p3.Publish(ctx, post("brand", "four", 1), nil); err != nil {
+	if _, err := p3.Publish(ctx, post("brand", "four", 1), platform.Hooks{}); err != nil {
 		t.Fatalf("publish after re-authorization: %v", err)
 	}
 }
@@ -164,7 +164,7 @@ func TestSpentRefreshTokenIsReauth(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.clk.Advance(3 * time.Hour)
-	_, err := p.Publish(context.Background(), post("brand", "one", 1), nil)
+	_, err := p.Publish(context.Background(), post("brand", "one", 1), platform.Hooks{})
 	if !errors.Is(err, platform.ErrReauth) {
 		t.Fatalf("err = %v, want ErrReauth", err)
 	}
@@ -183,7 +183,7 @@ func TestWindowDefersWithoutSending(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, text := range []string{"a", "b", "c"} {
-		_, err := p.Publish(context.Background(), post("brand", text, 1), nil)
+		_, err := p.Publish(context.Background(), post("brand", text, 1), platform.Hooks{})
 		if i < 2 && err != nil {
 			t.Fatalf("post %d: %v", i, err)
 		}
@@ -216,33 +216,39 @@ func TestAmbiguousPublishIsFoundNotRepeated(t *testing.T) {
 	w.fake.Inject(fakex.Fault{Endpoint: fakex.EndpointCreatePost, DropAfterStore: true})
 	pst := post("brand", "Read the docs at https://example.com/docs & enjoy", 1)
 	pst.Texts = append(pst.Texts, "and a reply")
-	_, err := p.Publish(context.Background(), pst, nil)
+	res, err := p.Publish(context.Background(), pst, platform.Hooks{})
 	if !errors.Is(err, platform.ErrAmbiguous) {
 		t.Fatalf("err = %v, want ErrAmbiguous", err)
 	}
-	found, err := p.Find(context.Background(), pst)
+	if !res.SentAt.Equal(w.clk.Now()) {
+		t.Errorf("SentAt = %v, want the send's %v", res.SentAt, w.clk.Now())
+	}
+	pst.FirstSentAt = res.SentAt
+	found, err := p.Find(context.Background(), "brand", []platform.Post{pst})
 	if err != nil {
 		t.Fatal(err)
 	}
 	posts := w.fake.Posts()
-	if len(posts) != 1 || len(found) != 1 || found[0] != posts[0].ID {
+	if len(posts) != 1 || len(found[0]) != 1 || found[0][0] != posts[0].ID {
 		t.Fatalf("found %v; the fake has %+v", found, posts)
 	}
 	// The retry (attempt 2) resumes after the found post: only the reply.
-	pst.Published, pst.Attempt = found, 2
-	ids, err := p.Publish(context.Background(), pst, nil)
-	if err != nil || len(ids) != 2 {
-		t.Fatalf("resume: %v %v", ids, err)
+	pst.Published, pst.Attempt = found[0], 2
+	res, err = p.Publish(context.Background(), pst, platform.Hooks{})
+	if err != nil || len(res.IDs) != 2 {
+		t.Fatalf("resume: %v %v", res.IDs, err)
 	}
 	if posts := w.fake.Posts(); len(posts) != 2 || posts[1].ReplyTo != posts[0].ID {
 		t.Fatalf("after resume the fake has %+v", posts)
 	}
 }
 
-// TestDuplicateOnRetryCountsAsPublished: a 403 duplicate answer on a
-// retry means an earlier attempt landed; on a first attempt it is a
-// permanent refusal.
-func TestDuplicateOnRetryCountsAsPublished(t *testing.T) {
+// TestDuplicateCountsOnlyWhenTheTimelineShowsThisJobsPost: a 403
+// duplicate answer means only that SOME recent post has the text. It is
+// this job's only when an earlier attempt sent and the timeline shows the
+// post created since; else the job is a duplicate (dead), or, before the
+// timeline can show the earlier attempt's post, ambiguous.
+func TestDuplicateCountsOnlyWhenTheTimelineShowsThisJobsPost(t *testing.T) {
 	w := newWorld(t, fakex.Options{})
 	w.fake.AddUser(fakex.User{ID: "1", Username: "brand", AccessToken: "at-0"})
 	w.env = map[string]string{"AT": "at-0"}
@@ -250,20 +256,59 @@ func TestDuplicateOnRetryCountsAsPublished(t *testing.T) {
 	if err := p.Configure(context.Background(), config(oauth2Account("brand", false))); err != nil {
 		t.Fatal(err)
 	}
-	first, err := p.Publish(context.Background(), post("brand", "same words", 1), nil)
+	ctx := context.Background()
+	// Fire 1 of a static text publishes.
+	first, err := p.Publish(ctx, post("brand", "same words", 1), platform.Hooks{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ids, err := p.Publish(context.Background(), post("brand", "same words", 2), nil)
-	if err != nil || len(ids) != 1 || ids[0] != first[0] {
-		t.Errorf("retry answered duplicate: ids %v err %v, want the first post %v", ids, err, first)
+	w.clk.Advance(10 * time.Minute)
+
+	// Fire 2, first attempt: no earlier attempt sent, so the post X has
+	// is fire 1's: a duplicate, without even reading the timeline.
+	reads := len(w.fake.Requests())
+	_, err = p.Publish(ctx, post("brand", "same words", 1), platform.Hooks{})
+	if !errors.Is(err, platform.ErrDuplicate) || !errors.Is(err, platform.ErrPermanent) {
+		t.Fatalf("first attempt answered duplicate: err %v, want ErrDuplicate", err)
 	}
-	_, err = p.Publish(context.Background(), post("brand", "same words", 1), nil)
-	if !errors.Is(err, platform.ErrPermanent) || !xapi.IsDuplicate(err) {
-		t.Errorf("first attempt answered duplicate: err %v, want permanent duplicate", err)
+	if n := len(w.fake.Requests()) - reads; n != 1 {
+		t.Errorf("%d requests, want the create alone", n)
 	}
-	if got := len(w.fake.Posts()); got != 1 {
-		t.Errorf("%d posts at the fake, want 1", got)
+
+	// Fire 2, attempt 2, after an attempt 1 that sent (a 503) a minute
+	// ago: the timeline holds fire 1's post only, created long before.
+	retry := post("brand", "same words", 2)
+	retry.FirstSentAt = w.clk.Now().Add(-time.Minute)
+	retry.SentBefore = retry.FirstSentAt.Add(time.Second)
+	res, err := p.Publish(ctx, retry, platform.Hooks{})
+	if !errors.Is(err, platform.ErrDuplicate) || len(res.IDs) != 0 {
+		t.Fatalf("retry after the timeline settled: ids %v err %v, want ErrDuplicate and no id (never fire 1's %v)", res.IDs, err, first.IDs)
+	}
+	// The same, a second after attempt 1 sent: not yet proof.
+	retry.FirstSentAt = w.clk.Now().Add(-time.Second)
+	retry.SentBefore = retry.FirstSentAt
+	if _, err := p.Publish(ctx, retry, platform.Hooks{}); !errors.Is(err, platform.ErrAmbiguous) {
+		t.Fatalf("retry before the timeline settled: err %v, want ErrAmbiguous", err)
+	}
+
+	// A job whose attempt 1 landed (the answer lost) and is refused as a
+	// duplicate on attempt 2: the timeline shows its post, created after
+	// its first send: it is this job's.
+	w.fake.Inject(fakex.Fault{Endpoint: fakex.EndpointCreatePost, DropAfterStore: true})
+	lost := post("brand", "other words", 1)
+	res, err = p.Publish(ctx, lost, platform.Hooks{})
+	if !errors.Is(err, platform.ErrAmbiguous) {
+		t.Fatalf("err = %v, want ErrAmbiguous", err)
+	}
+	lost.Attempt, lost.FirstSentAt, lost.SentBefore = 2, res.SentAt, res.SentAt
+	w.clk.Advance(time.Second)
+	res2, err := p.Publish(ctx, lost, platform.Hooks{})
+	posts := w.fake.Posts()
+	if err != nil || len(res2.IDs) != 1 || res2.IDs[0] != posts[len(posts)-1].ID {
+		t.Fatalf("retry of a lost answer: ids %v err %v; the fake has %+v", res2.IDs, err, posts)
+	}
+	if got := len(posts); got != 2 {
+		t.Errorf("%d posts at the fake, want 2", got)
 	}
 }
 
@@ -277,7 +322,8 @@ func TestPostMetrics(t *testing.T) {
 	if err := p.Configure(context.Background(), config(oauth2Account("brand", false))); err != nil {
 		t.Fatal(err)
 	}
-	ids, err := p.Publish(context.Background(), post("brand", "measure me", 1), nil)
+	res, err := p.Publish(context.Background(), post("brand", "measure me", 1), platform.Hooks{})
+	ids := res.IDs
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -400,7 +446,7 @@ func TestVideoIsUploadedInChunksAndWaitsForProcessing(t *testing.T) {
 	done := make(chan error, 1)
 	pst := post("brand", "watch this", 1)
 	pst.Media = []platform.Media{{Path: video, Alt: "a short clip"}}
-	go func() { _, err := p.Publish(context.Background(), pst, nil); done <- err }()
+	go func() { _, err := p.Publish(context.Background(), pst, platform.Hooks{}); done <- err }()
 	// Drive the fake clock while the client waits between STATUS polls.
 	for {
 		select {
@@ -454,7 +500,7 @@ func TestReloadPicksUpARotatedSecretFile(t *testing.T) {
 	if err := p.Configure(ctx, config(a)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.Publish(ctx, post("brand", "one", 1), nil); err != nil {
+	if _, err := p.Publish(ctx, post("brand", "one", 1), platform.Hooks{}); err != nil {
 		t.Fatal(err)
 	}
 	// The operator rotates the token: X now knows only the new one.
@@ -467,7 +513,7 @@ func TestReloadPicksUpARotatedSecretFile(t *testing.T) {
 	if err := p.Configure(ctx, config(same)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.Publish(ctx, post("brand", "two", 1), nil); err != nil {
+	if _, err := p.Publish(ctx, post("brand", "two", 1), platform.Hooks{}); err != nil {
 		t.Fatalf("publish after the secret file rotated: %v", err)
 	}
 }
