@@ -72,19 +72,25 @@ func loadavg() string {
 // nopPlatform publishes nothing and returns synthetic ids.
 type nopPlatform struct{ n atomic.Int64 }
 
-func (p *nopPlatform) Publish(_ context.Context, post platform.Post, progress func(string) error) ([]string, error) {
-	ids := slices.Clone(post.Published)
-	for range post.Texts[len(ids):] {
+func (p *nopPlatform) Publish(_ context.Context, post platform.Post, hooks platform.Hooks) (platform.Result, error) {
+	res := platform.Result{IDs: slices.Clone(post.Published)}
+	for range post.Texts[len(res.IDs):] {
 		id := strconv.FormatInt(p.n.Add(1), 10)
-		if err := progress(id); err != nil {
-			return ids, err
+		if hooks.Posted != nil {
+			if err := hooks.Posted(id, time.Time{}); err != nil {
+				return res, err
+			}
 		}
-		ids = append(ids, id)
+		res.IDs = append(res.IDs, id)
 	}
-	return ids, nil
+	return res, nil
 }
 
-func (p *nopPlatform) Find(context.Context, platform.Post) ([]string, error) { return nil, nil }
+func (p *nopPlatform) Find(_ context.Context, _ string, posts []platform.Post) ([][]string, error) {
+	return make([][]string, len(posts)), nil
+}
+
+func (p *nopPlatform) Settled(time.Time, time.Time) bool { return true }
 
 // openStore opens an empty store: "sqlite" (a file in a temporary folder)
 // or "postgres" (a fresh schema through pgtest).

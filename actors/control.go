@@ -36,8 +36,9 @@ func (rt *Runtime) paused(id string, now time.Time) bool {
 }
 
 // Trigger fires a schedule now, once, outside its timing: the job is
-// recorded with trigger "manual" and claimed by this node in the same
-// write, then handed to the publishers. It returns the job as recorded.
+// recorded with trigger "manual", its post frozen, and claimed by this node
+// in the same write when a publisher has room, then handed to the
+// publishers. It returns the job as recorded.
 func (rt *Runtime) Trigger(ctx context.Context, scheduleID string) (store.Job, error) {
 	cfg := rt.currentConfig()
 	if cfg == nil || cfg.Schedule(scheduleID) == nil {
@@ -47,23 +48,34 @@ func (rt *Runtime) Trigger(ctx context.Context, scheduleID string) (store.Job, e
 		return store.Job{}, fmt.Errorf("stopping: %w", rt.accepting.Err())
 	}
 	now := rt.opts.Clock.Now()
-	res, err := rt.opts.Store.CreateJobs(ctx, store.CreateJobsParams{
+	p := store.CreateJobsParams{
 		Jobs: []store.NewJob{{ScheduleID: scheduleID, PlannedAt: now, DueAt: now, Trigger: store.TriggerManual,
-			CorrelationID: newCorrelationID(), Detail: "triggered by an operator"}},
-		Node: rt.opts.Node, Now: now, ClaimLeaseUntil: now.Add(rt.opts.Lease),
-	})
+			CorrelationID: newCorrelationID(), Detail: "triggered by an operator", Render: renderer(cfg.Schedule(scheduleID), now)}},
+		Node: rt.opts.Node, Now: now,
+	}
+	reserved := rt.pool.reserve(1)
+	if reserved > 0 {
+		p.ClaimLeaseUntil, p.ClaimLimit = now.Add(rt.opts.Lease), 1
+	}
+	res, err := rt.opts.Store.CreateJobs(ctx, p)
 	if err != nil {
+		rt.pool.release(reserved)
 		return store.Job{}, fmt.Errorf("recording the manual fire: %w", err)
 	}
 	r := res[0]
+	if r.Claim == nil {
+		rt.pool.release(reserved)
+	}
 	if !r.Created {
 		return r.Job, fmt.Errorf("a fire of %q at %s already exists: %w", scheduleID, now.Format(time.RFC3339Nano), store.ErrConflict)
 	}
 	rt.journal(ctx, store.Change{Job: r.Job, Event: r.Event})
 	if r.Claim != nil {
+		rt.leases.add(r.Claim.Job)
 		rt.journal(ctx, *r.Claim)
-		rt.enqueue(publishMsg{Job: r.Claim.Job})
+		rt.pool.push(r.Claim.Job)
 		return r.Claim.Job, nil
 	}
+	rt.claimer.wake()
 	return r.Job, nil
 }

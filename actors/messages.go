@@ -81,10 +81,3 @@ type wakeMsg struct {
 type updateSchedule struct {
 	schedule *schedules.Schedule
 }
-
-// publishMsg asks a publisher to publish a job this node has claimed (by
-// the recorder or the dispatcher). It is a copy of the job row as claimed,
-// not shared state.
-type publishMsg struct {
-	Job store.Job
-}

@@ -136,7 +136,7 @@ func (m *metricsActor) captureBatch(ctx context.Context, reader platform.Metrics
 			ids = append(ids, t.PostID)
 		}
 	}
-	lctx, cancel := context.WithTimeout(rt.inflight, rt.opts.PublishTimeout)
+	lctx, cancel := context.WithTimeout(rt.inflight, rt.opts.LookupTimeout)
 	got, err := reader.PostMetrics(lctx, m.account, ids)
 	cancel()
 	now := rt.opts.Clock.Now()

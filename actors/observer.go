@@ -79,11 +79,12 @@ const (
 	OutcomeAmbiguous PublishOutcome = "ambiguous" // may have been published; reconciled before anything else
 	OutcomeDeferred  PublishOutcome = "deferred"  // over a rate-limit budget; nothing sent, waits without costing an attempt
 	OutcomeReauth    PublishOutcome = "reauth"    // credentials refused even after a refresh; the job is dead
+	OutcomeFenced    PublishOutcome = "fenced"    // not sent: the job's lease might not outlive the request; given back
 )
 
 // PublishOutcomes lists every PublishOutcome.
 func PublishOutcomes() []PublishOutcome {
-	return []PublishOutcome{OutcomeSucceeded, OutcomeTransient, OutcomePermanent, OutcomeAmbiguous, OutcomeDeferred, OutcomeReauth}
+	return []PublishOutcome{OutcomeSucceeded, OutcomeTransient, OutcomePermanent, OutcomeAmbiguous, OutcomeDeferred, OutcomeReauth, OutcomeFenced}
 }
 
 // publishOutcome classifies a Publish error. The publisher switches on the
@@ -92,6 +93,8 @@ func publishOutcome(err error) PublishOutcome {
 	switch {
 	case err == nil:
 		return OutcomeSucceeded
+	case errors.Is(err, platform.ErrFenced):
+		return OutcomeFenced
 	case errors.Is(err, platform.ErrDeferred):
 		return OutcomeDeferred
 	case errors.Is(err, platform.ErrReauth):

@@ -2,210 +2,207 @@ package actors
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"log/slog"
 	"math/rand/v2"
 	"time"
 
-	"github.com/asynkron/protoactor-go/actor"
-
+	"github.com/herald-social/herald/internal/backoff"
 	"github.com/herald-social/herald/platform"
 	"github.com/herald-social/herald/schedules"
 	"github.com/herald-social/herald/store"
 )
 
-// publisher is one worker of the publisher pool (a round-robin router of
-// Options.Publishers of them): it claims a job, renders its post from the
-// current configuration, publishes it through the platform and records the
-// outcome. A publish blocks this worker only; claims and outcomes of all
-// workers are written in shared batches.
+// publisher runs one claimed job to its outcome: it publishes the post
+// frozen on the job (freezing it first for a job recorded without one),
+// fenced by the job's lease, and records the outcome decideOutcome gives.
+// It is the work of one pool worker; outcomes of all workers are written
+// in shared batches.
 type publisher struct {
 	rt *Runtime
 }
 
-func (p *publisher) Receive(c actor.Context) {
-	if m, ok := c.Message().(*publishMsg); ok {
-		p.handle(m)
-	}
-}
-
-func (p *publisher) handle(m *publishMsg) {
-	if p.rt.accepting.Err() != nil {
-		// Stopping: the job is claimed but not started. Its lease is
-		// released at the end of the shutdown, so the next start (or
-		// another node) takes it over after reconciling.
-		return
-	}
-	p.publish(m.Job)
-}
-
-// Dead reasons: short codes stored on the job (DeadReason) for operators
-// and filters; the event and LastError keep the full message.
-const (
-	reasonExpired   = "expired"   // past the schedule's deadline
-	reasonRejected  = "rejected"  // the platform refused the post (permanent)
-	reasonReauth    = "reauth"    // credentials refused even after a refresh
-	reasonExhausted = "exhausted" // max_attempts failed attempts
-	reasonRemoved   = "removed"   // the schedule is no longer configured
-	reasonRender    = "render"    // the post template failed
-	// reasonUnreconciled: an ambiguous publish could not be checked (the
-	// account's posts cannot be read), so only an operator may retry it.
-	reasonUnreconciled = "unreconciled"
-)
-
-// publish runs one claimed job to its outcome.
+// publish runs one job the pool handed over. A job the runtime is too far
+// into stopping to start is given back (to retrying, at once, costing no
+// attempt), so that the next node to claim it need not wait for its lease
+// nor reconcile a publish that never began.
 func (p *publisher) publish(job store.Job) {
 	rt := p.rt
-	var s *schedules.Schedule
-	if cfg := rt.currentConfig(); cfg != nil {
-		s = cfg.Schedule(job.ScheduleID)
-	}
-	if s == nil {
-		p.dead(job, reasonRemoved, "schedule not in the loaded configuration", nil)
+	if rt.accepting.Err() != nil {
+		p.giveBack(job, "not started: the node is stopping")
 		return
 	}
-	if deadline, ok := jobDeadline(s, job); ok && rt.opts.Clock.Now().After(deadline) {
-		p.dead(job, reasonExpired, "deadline "+deadline.UTC().Format(time.RFC3339)+" passed before publishing", nil)
-		return
-	}
-	post, err := renderPost(s, job)
-	if err != nil {
-		p.dead(job, reasonRender, "render: "+err.Error(), nil)
-		return
-	}
-	ctx, cancel := context.WithTimeout(rt.inflight, rt.opts.PublishTimeout)
-	defer cancel()
-	recorded := len(job.PostIDs)
-	progress := func(id string) error {
-		// Record each post of a thread before the next is attempted, so a
-		// takeover resumes after it; the last one goes with the outcome.
-		if recorded+1 >= len(post.Texts) {
-			return nil
-		}
-		_, err := rt.opts.Store.RecordPosts(ctx, store.RecordPostsParams{JobID: job.ID, Node: rt.opts.Node, Attempt: job.Attempt, PostIDs: []string{id}, Now: rt.opts.Clock.Now()})
-		if err == nil {
-			recorded++
-		}
-		return err
-	}
-	began := rt.opts.Clock.Now()
-	ids, err := rt.platform.Publish(ctx, post, progress)
-	outcome := publishOutcome(err)
-	rt.opts.Observer.Published(s.Account, outcome, rt.opts.Clock.Now().Sub(began))
-	newIDs := ids[min(recorded, len(ids)):]
-	all := append(append([]string(nil), job.PostIDs...), newIDs...)
-	switch outcome {
-	case OutcomeSucceeded:
-		p.succeed(job, s, newIDs, all)
-	case OutcomeDeferred:
-		// Over a known rate-limit budget: nothing was sent, and waiting
-		// costs no attempt.
-		at, _ := platform.RetryAt(err)
-		p.retry(job, s, err, newIDs, at, false)
-	case OutcomeReauth:
-		p.dead(job, reasonReauth, err.Error(), newIDs)
-	case OutcomePermanent:
-		p.dead(job, reasonRejected, err.Error(), newIDs)
-	case OutcomeAmbiguous:
-		p.finish(job, store.TransitionParams{To: store.StatusUnknown, Detail: err.Error(), LastError: err.Error(), AppendPostIDs: newIDs, Failed: true})
-	default: // transient, or unclassified
-		if failures := job.Failures + 1; failures >= maxAttempts(s, rt.opts.MaxAttempts) {
-			p.dead(job, reasonExhausted, fmt.Sprintf("attempts exhausted (%d failed): %v", failures, err), newIDs)
+	s := rt.scheduleOf(job.ScheduleID)
+	pol := rt.policy(s, job)
+	if job.Post == nil {
+		frozen, ok := p.freeze(job, s)
+		if !ok {
 			return
 		}
-		at, ok := platform.RetryAt(err)
-		if !ok {
-			at = rt.opts.Clock.Now().Add(p.backoff(job.Failures + 1))
-		}
-		p.retry(job, s, err, newIDs, at, true)
+		job = frozen
 	}
-}
-
-// renderPost renders a job's post from its schedule.
-func renderPost(s *schedules.Schedule, job store.Job) (platform.Post, error) {
-	texts, err := s.Render(schedules.RenderData{Run: job.Run, Planned: job.PlannedAt.In(s.Location), Schedule: s.ID, Account: s.Account})
-	if err != nil {
-		return platform.Post{}, err
-	}
-	post := platform.Post{
-		JobID: job.ID, CorrelationID: job.CorrelationID, ScheduleID: s.ID, Account: s.Account,
-		PlannedAt: job.PlannedAt, Texts: texts, Published: job.PostIDs, Attempt: job.Attempt,
-	}
-	for _, m := range s.Post.Media {
-		post.Media = append(post.Media, platform.Media{Path: m.Path, Alt: m.Alt})
-	}
-	return post, nil
-}
-
-// jobDeadline is the instant after which a job's post must not go out.
-func jobDeadline(s *schedules.Schedule, job store.Job) (time.Time, bool) {
-	if s.Deadline <= 0 {
-		return time.Time{}, false
-	}
-	return job.PlannedAt.Add(s.Deadline), true
-}
-
-func maxAttempts(s *schedules.Schedule, def int) int {
-	if s.MaxAttempts > 0 {
-		return s.MaxAttempts
-	}
-	return def
-}
-
-// backoff is capped exponential backoff with full jitter: a random delay
-// in [0, min(RetryBase*2^(n-1), RetryMax)] before the n-th retry, so that
-// jobs failing together do not retry together.
-func (p *publisher) backoff(n int) time.Duration {
-	o := p.rt.opts
-	ceiling := min(o.RetryBase<<min(max(n-1, 0), 20), o.RetryMax)
-	return time.Duration(rand.Int64N(int64(ceiling) + 1))
-}
-
-// retry schedules the next attempt at at, unless that is past the post's
-// deadline: then the job is dead as expired now rather than later.
-// failed says whether the attempt counts against max_attempts.
-func (p *publisher) retry(job store.Job, s *schedules.Schedule, cause error, ids []string, at time.Time, failed bool) {
-	if deadline, ok := jobDeadline(s, job); ok && at.After(deadline) {
-		p.dead(job, reasonExpired, fmt.Sprintf("next attempt at %s would be past the deadline %s: %v",
-			at.UTC().Format(time.RFC3339), deadline.UTC().Format(time.RFC3339), cause), ids)
+	if s == nil && job.FirstSentAt.IsZero() && len(job.PostIDs) == 0 {
+		// Nothing of it was ever sent: the operator's removal stops it.
+		p.finish(job, p.deadParams(reasonRemoved, "schedule not in the loaded configuration"))
 		return
 	}
-	tp := store.TransitionParams{To: store.StatusRetrying, RetryAt: at, Detail: cause.Error(), AppendPostIDs: ids, Failed: failed}
-	if failed {
-		tp.LastError = cause.Error()
+	now := rt.opts.Clock.Now()
+	if !pol.Deadline.IsZero() && now.After(pol.Deadline) {
+		p.finish(job, p.deadParams(reasonExpired, "deadline "+pol.Deadline.UTC().Format(time.RFC3339)+" passed before publishing"))
+		return
 	}
+	post := platformPost(job)
+	post.SentBefore = job.SendFloor
+	post.Guard = rt.leases.guard(job.ID, job.Attempt)
+	recorded := len(job.PostIDs)
+	hooks := platform.Hooks{
+		Media: func(media []platform.Media) error { return p.recordMedia(job, media) },
+		Posted: func(id string, sentAt time.Time) error {
+			// Record each post of a thread before the next is attempted,
+			// so a takeover resumes after it; the last one goes with the
+			// outcome.
+			if recorded+1 >= len(post.Texts) {
+				return nil
+			}
+			_, err := rt.opts.Store.RecordPosts(rt.writes, store.RecordPostsParams{JobID: job.ID, Node: rt.opts.Node, Attempt: job.Attempt,
+				PostIDs: []string{id}, Now: rt.opts.Clock.Now(), SentAt: sentAt})
+			if err == nil {
+				recorded++
+			}
+			return fenceIfLost(err)
+		},
+	}
+	res, err := rt.platform.Publish(rt.inflight, post, hooks)
+	rt.opts.Observer.Published(post.Account, publishOutcome(err), rt.opts.Clock.Now().Sub(now))
+	newIDs := res.IDs[min(recorded, len(res.IDs)):]
+	tp := decideOutcome(job, attempt{Err: err, NewIDs: newIDs, AllIDs: res.IDs, SentAt: res.SentAt}, pol, rt.opts.Clock.Now(), rand.Int64N)
 	p.finish(job, tp)
 }
 
-// succeed records a published job and, in the same write, its metrics
-// capture tasks: one per stage of the schedule, on the main post.
-func (p *publisher) succeed(job store.Job, s *schedules.Schedule, ids, all []string) {
-	tp := store.TransitionParams{To: store.StatusSucceeded, AppendPostIDs: ids}
-	tp.MetricsTasks = metricsTasks(s, all, p.rt.opts.Clock.Now())
-	p.finish(job, tp)
+// freeze renders a job recorded without a post from its schedule and stores
+// the post on the job, under the lease (the store keeps a post another
+// attempt froze first). It reports false when the job ended here.
+func (p *publisher) freeze(job store.Job, s *schedules.Schedule) (store.Job, bool) {
+	rt := p.rt
+	if s == nil {
+		p.finish(job, p.deadParams(reasonRemoved, "schedule not in the loaded configuration, and the job has no frozen post"))
+		return job, false
+	}
+	post, err := freezePost(s, job.Run, job.PlannedAt)
+	if err != nil {
+		p.finish(job, p.deadParams(reasonRender, "render: "+err.Error()))
+		return job, false
+	}
+	frozen, err := rt.opts.Store.FreezePost(rt.writes, store.FreezePostParams{JobID: job.ID, Node: rt.opts.Node, Attempt: job.Attempt, Post: *post, Now: rt.opts.Clock.Now()})
+	if err != nil {
+		if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
+			rt.logger.Warn("lease lost before the post was frozen", slog.Int64("job_id", job.ID), slog.String("error", err.Error()))
+			rt.leases.remove(job.ID, job.Attempt)
+			return job, false
+		}
+		p.finish(job, decideOutcome(job, attempt{Err: err}, rt.policy(s, job), rt.opts.Clock.Now(), rand.Int64N))
+		return job, false
+	}
+	return frozen, true
 }
 
-// metricsTasks are the capture tasks of a post published at now.
-func metricsTasks(s *schedules.Schedule, postIDs []string, now time.Time) []store.NewMetricsTask {
-	if s == nil || len(postIDs) == 0 || len(s.Metrics) == 0 {
-		return nil
+// recordMedia makes a post's uploads durable before the post is sent, so
+// that a retry reuses them and the job's SendFloor moves past the upload.
+func (p *publisher) recordMedia(job store.Job, media []platform.Media) error {
+	rt := p.rt
+	fm := make([]store.FrozenMedia, len(media))
+	for i, m := range media {
+		fm[i] = store.FrozenMedia{Path: m.Path, Alt: m.Alt, Digest: m.Digest, Size: m.Size, MediaID: m.MediaID, ExpiresAt: m.ExpiresAt}
 	}
-	tasks := make([]store.NewMetricsTask, len(s.Metrics))
-	for i, stage := range s.Metrics {
-		tasks[i] = store.NewMetricsTask{Account: s.Account, PostID: postIDs[0], Stage: stage, DueAt: now.Add(stage)}
-	}
-	return tasks
+	_, err := rt.opts.Store.RecordMedia(rt.writes, store.RecordMediaParams{JobID: job.ID, Node: rt.opts.Node, Attempt: job.Attempt, Media: fm, Now: rt.opts.Clock.Now()})
+	return fenceIfLost(err)
 }
 
-func (p *publisher) dead(job store.Job, reason, detail string, ids []string) {
-	p.finish(job, store.TransitionParams{To: store.StatusDead, DeadReason: reason, Detail: reason + ": " + detail, LastError: detail, AppendPostIDs: ids})
+// fenceIfLost makes a lost lease, as the store reports it, a fencing
+// refusal: nothing more may be sent for the attempt.
+func fenceIfLost(err error) error {
+	if err != nil && (errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound)) {
+		return errors.Join(platform.ErrFenced, err)
+	}
+	return err
+}
+
+// platformPost is the frozen post of a job, as the platform takes it.
+func platformPost(job store.Job) platform.Post {
+	fp := job.Post
+	post := platform.Post{
+		JobID: job.ID, CorrelationID: job.CorrelationID, ScheduleID: job.ScheduleID, Account: fp.Account,
+		PlannedAt: job.PlannedAt, Texts: fp.Texts, Published: job.PostIDs, Attempt: job.Attempt,
+		FirstSentAt: job.FirstSentAt,
+	}
+	for _, m := range fp.Media {
+		post.Media = append(post.Media, platform.Media{Path: m.Path, Alt: m.Alt, Digest: m.Digest, Size: m.Size, MediaID: m.MediaID, ExpiresAt: m.ExpiresAt})
+	}
+	return post
+}
+
+// freezePost renders the post of a schedule's fire, to be frozen on its job.
+func freezePost(s *schedules.Schedule, run int64, planned time.Time) (*store.FrozenPost, error) {
+	texts, err := s.Render(schedules.RenderData{Run: run, Planned: planned, Schedule: s.ID, Account: s.Account})
+	if err != nil {
+		return nil, err
+	}
+	fp := &store.FrozenPost{Account: s.Account, Texts: texts}
+	for _, m := range s.Post.Media {
+		fp.Media = append(fp.Media, store.FrozenMedia{Path: m.Path, Alt: m.Alt})
+	}
+	return fp, nil
+}
+
+// scheduleOf is the schedule of the loaded configuration, nil when removed.
+func (rt *Runtime) scheduleOf(id string) *schedules.Schedule {
+	if cfg := rt.currentConfig(); cfg != nil {
+		return cfg.Schedule(id)
+	}
+	return nil
+}
+
+// policy is the outcome policy of a job of s (nil: removed, defaults).
+func (rt *Runtime) policy(s *schedules.Schedule, job store.Job) jobPolicy {
+	pol := jobPolicy{
+		MaxAttempts: rt.opts.MaxAttempts,
+		Backoff:     backoff.Policy{Base: rt.opts.RetryBase, Max: rt.opts.RetryMax},
+		FirstCheck:  rt.opts.ReconcileFirstCheck,
+	}
+	if job.Post != nil {
+		pol.Account = job.Post.Account
+	}
+	if s == nil {
+		return pol
+	}
+	if s.MaxAttempts > 0 {
+		pol.MaxAttempts = s.MaxAttempts
+	}
+	if s.Deadline > 0 {
+		pol.Deadline = job.PlannedAt.Add(s.Deadline)
+	}
+	if pol.Account == "" {
+		pol.Account = s.Account
+	}
+	pol.Metrics = s.Metrics
+	return pol
+}
+
+func (p *publisher) deadParams(reason, detail string) store.TransitionParams {
+	return store.TransitionParams{To: store.StatusDead, DeadReason: reason, Detail: reason + ": " + detail, LastError: detail}
+}
+
+// giveBack returns a job this node claimed but did not start.
+func (p *publisher) giveBack(job store.Job, why string) {
+	p.finish(job, store.TransitionParams{To: store.StatusRetrying, RetryAt: p.rt.opts.Clock.Now(), Detail: why})
 }
 
 // finish records the outcome tp (To, Detail and the rest set by the
-// caller) of the job's current attempt.
+// caller) of the job's current attempt, and lets its lease go.
 func (p *publisher) finish(job store.Job, tp store.TransitionParams) {
 	rt := p.rt
 	tp.JobID, tp.From, tp.Node, tp.Attempt, tp.Now = job.ID, store.StatusRunning, rt.opts.Node, job.Attempt, rt.opts.Clock.Now()
+	rt.leases.remove(job.ID, job.Attempt)
 	p.record(tp)
 }
 

@@ -7,13 +7,15 @@ import (
 	"time"
 
 	"github.com/herald-social/herald/clock"
+	"github.com/herald-social/herald/schedules"
 	"github.com/herald-social/herald/store"
 )
 
-// recorder writes fires to the store in batches and claims, for the
-// publisher pool, the ones it creates, in the same transaction: a batch of
-// fires costs one write whatever the pool size, and the publishers receive
-// jobs already claimed. A fire is the moment a job becomes durable, so a
+// recorder writes fires to the store in batches, each with its post frozen,
+// and claims, for the publisher pool, as many of the ones it creates as the
+// pool has room for, in the same transaction: a batch of fires costs one
+// write whatever the pool size, and the publishers receive jobs already
+// claimed. A fire is the moment a job becomes durable, so a
 // failed write is retried with backoff until it succeeds or Herald stops; a
 // fire recorded twice (a restart, a second node) is a no-op thanks to the
 // store's unique key, and only the node that created a job claims it here.
@@ -99,13 +101,38 @@ func (r *recorder) write(ctx context.Context, jobs []store.NewJob) ([]store.Crea
 	return retryStore(ctx, rt, "record fires", func() ([]store.CreateResult, error) {
 		now := rt.opts.Clock.Now()
 		p := store.CreateJobsParams{Jobs: jobs, Node: rt.opts.Node, Now: now}
+		reserved := 0
 		if rt.accepting.Err() == nil {
-			// Claim what is created and due; a job not due yet stays
-			// planned for the dispatcher.
-			p.ClaimLeaseUntil = now.Add(rt.opts.Lease)
+			// Claim what is created and due, as far as the publishers
+			// have room; the rest stays planned for the claimer.
+			reserved = rt.pool.reserve(len(jobs))
+			if reserved > 0 {
+				p.ClaimLeaseUntil, p.ClaimLimit = now.Add(rt.opts.Lease), reserved
+			}
 		}
-		return rt.opts.Store.CreateJobs(ctx, p)
+		res, err := rt.opts.Store.CreateJobs(ctx, p)
+		if err != nil {
+			rt.pool.release(reserved)
+			return res, err
+		}
+		claimed := 0
+		for i := range res {
+			if res[i].Claim != nil {
+				// Registered here, before the batch's callbacks run, so
+				// that the renewer knows the lease from the start.
+				rt.leases.add(res[i].Claim.Job)
+				claimed++
+			}
+		}
+		rt.pool.release(reserved - claimed)
+		return res, nil
 	})
+}
+
+// renderer freezes the post of a fire of s planned at planned, with the run
+// number the store gives the job (see store.NewJob.Render).
+func renderer(s *schedules.Schedule, planned time.Time) func(int64) (*store.FrozenPost, error) {
+	return func(run int64) (*store.FrozenPost, error) { return freezePost(s, run, planned) }
 }
 
 func (r *recorder) done(res store.CreateResult, err error) {
@@ -118,9 +145,14 @@ func (r *recorder) done(res store.CreateResult, err error) {
 	}
 	ctx := context.Background()
 	r.rt.journal(ctx, store.Change{Job: res.Job, Event: res.Event})
-	if res.Claim != nil {
+	switch {
+	case res.Claim != nil:
 		r.rt.journal(ctx, *res.Claim)
-		r.rt.enqueue(publishMsg{Job: res.Claim.Job})
+		r.rt.pool.push(res.Claim.Job)
+	case res.Job.Status == store.StatusPlanned:
+		// Left for the claimer: at once when due (the publishers had no
+		// room), else at its due time.
+		r.rt.claimer.wakeAt(res.Job.DueAt)
 	}
 }
 

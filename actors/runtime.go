@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/asynkron/protoactor-go/router"
 
 	"github.com/herald-social/herald/clock"
 	"github.com/herald-social/herald/platform"
@@ -36,14 +35,20 @@ type Options struct {
 	Publishers       int           // publisher pool size, default 8
 	Supervisors      int           // supervisors sharing the schedule actors, default one per core (see supervisorShards)
 	BatchSize        int           // largest store batch, default 2000: a second's burst of fires at 100,000 schedules a minute (1,667) fits one
-	Lease            time.Duration // a running job's lease, default 1m
-	PublishTimeout   time.Duration // one publish, default 30s
-	DispatchInterval time.Duration // how often the dispatcher looks, default 1s
-	DispatchGrace    time.Duration // a planned job unclaimed this long is re-driven, default 5s
-	MaxAttempts      int           // attempts before a transient failure is dead, default 5
-	RetryBase        time.Duration // first backoff cap, default 1s
-	RetryMax         time.Duration // largest backoff, default 5m
-	MetricsPoll      time.Duration // how often a metrics actor looks for tasks other nodes created, default 1m
+	Lease            time.Duration // a running job's lease, default 1m; renewed every Lease/4 while held
+	LeaseMargin      time.Duration // kept between a request's end and its lease's expiry (clock skew between nodes), default 5s
+	LookupTimeout    time.Duration // one metrics lookup, default 30s
+	DispatchInterval time.Duration // how often the claimer and dispatcher look for work of other nodes, default 1s
+	// ReconcileFirstCheck is how long after an ambiguous publish
+	// reconciliation first reads the account's posts, default 2s;
+	// ReconcileInterval how long it waits between checks of a job not
+	// settled, default 10s (the platform says when "not found" is proof).
+	ReconcileFirstCheck time.Duration
+	ReconcileInterval   time.Duration
+	MaxAttempts         int           // attempts before a transient failure is dead, default 5
+	RetryBase           time.Duration // first backoff cap, default 1s
+	RetryMax            time.Duration // largest backoff, default 5m
+	MetricsPoll         time.Duration // how often a metrics actor looks for tasks other nodes created, default 1m
 
 	// DeadLetterWebhook, when set, is POSTed a DeadLetter for each job
 	// that goes dead; DeadLetterSecret, when set, signs each body.
@@ -94,9 +99,11 @@ func (o *Options) setDefaults() error {
 	defInt(&o.BatchSize, 2000)
 	defInt(&o.MaxAttempts, 5)
 	def(&o.Lease, time.Minute)
-	def(&o.PublishTimeout, 30*time.Second)
+	def(&o.LeaseMargin, 5*time.Second)
+	def(&o.LookupTimeout, 30*time.Second)
 	def(&o.DispatchInterval, time.Second)
-	def(&o.DispatchGrace, 5*time.Second)
+	def(&o.ReconcileFirstCheck, 2*time.Second)
+	def(&o.ReconcileInterval, 10*time.Second)
 	def(&o.RetryBase, time.Second)
 	def(&o.RetryMax, 5*time.Minute)
 	def(&o.MetricsPoll, time.Minute)
@@ -121,10 +128,14 @@ type Runtime struct {
 	// initSchedule message right after the spawn, and again after a restart.
 	scheduleProps *actor.Props
 	// mailboxes runs the schedule actors' turns (see mailboxPool).
-	mailboxes  *mailboxPool
-	publishers *actor.PID
-	recorder   *recorder
-	outcomes   *batcher[store.TransitionParams, store.TransitionResult]
+	mailboxes *mailboxPool
+	// pool publishes claimed jobs; claimer claims them as it has room;
+	// leases fences and renews what this node holds.
+	pool     *pool
+	claimer  *claimer
+	leases   *leases
+	recorder *recorder
+	outcomes *batcher[store.TransitionParams, store.TransitionResult]
 	// config is the configuration publishers render posts from: an
 	// immutable snapshot swapped whole by Apply, so a publisher never sees a
 	// half-applied one and needs no message to learn of it.
@@ -135,10 +146,10 @@ type Runtime struct {
 	// accepting ends when Stop begins: no new claims. inflight ends when
 	// the grace period is over: publishes still running are abandoned
 	// (their leases are released). writes ends last.
-	accepting, inflight, writes             context.Context
-	stopAccepting, stopInflight, stopWrites context.CancelFunc
-	dispatcherDone                          chan struct{}
-	stopOnce                                sync.Once
+	accepting, inflight, writes              context.Context
+	stopAccepting, stopInflight, stopWrites  context.CancelFunc
+	dispatcherDone, claimerDone, renewerDone chan struct{}
+	stopOnce                                 sync.Once
 
 	// metrics holds the metrics actor of each account that has had tasks.
 	metricsMu sync.Mutex
@@ -154,7 +165,11 @@ func New(opts Options) (*Runtime, error) {
 		return nil, err
 	}
 	rt := &Runtime{opts: opts, logger: opts.Logger, platform: opts.Platform, dispatcherDone: make(chan struct{}),
+		claimerDone: make(chan struct{}), renewerDone: make(chan struct{}),
 		metrics: map[string]*actor.PID{}, notifierDone: make(chan struct{})}
+	if opts.Lease <= 2*opts.LeaseMargin {
+		return nil, fmt.Errorf("actors: a lease of %s leaves no time to publish with a margin of %s", opts.Lease, opts.LeaseMargin)
+	}
 	return rt, nil
 }
 
@@ -166,14 +181,17 @@ func (rt *Runtime) Start(ctx context.Context) error {
 	rt.inflight, rt.stopInflight = context.WithCancel(context.WithoutCancel(ctx))
 	rt.writes, rt.stopWrites = context.WithCancel(context.WithoutCancel(ctx))
 
+	rt.leases = newLeases(rt)
+	rt.pool = newPool(rt)
+	rt.claimer = newClaimer(rt)
 	rt.recorder = newRecorder(rt)
 	rt.recorder.b.start(rt.writes)
 	rt.outcomes = newBatcher(rt.opts.BatchSize, transitionBatch(rt))
 	rt.outcomes.start(rt.writes)
 
 	root := rt.system.Root
-	rt.publishers = root.Spawn(router.NewRoundRobinPool(rt.opts.Publishers,
-		actor.WithProducer(func() actor.Actor { return &publisher{rt: rt} })))
+	pub := &publisher{rt: rt}
+	rt.pool.start(pub.publish)
 	// Two workers per core: a worker may wait a moment handing a fire to a
 	// full recorder queue, and the others go on meanwhile.
 	rt.mailboxes = newMailboxPool(2*runtime.GOMAXPROCS(0), 1<<16, mailboxThroughput)
@@ -208,6 +226,14 @@ func (rt *Runtime) Start(ctx context.Context) error {
 	go func() {
 		defer close(rt.dispatcherDone)
 		(&dispatcher{rt: rt}).run(rt.accepting)
+	}()
+	go func() {
+		defer close(rt.claimerDone)
+		rt.claimer.run(rt.accepting)
+	}()
+	go func() {
+		defer close(rt.renewerDone)
+		rt.leases.run(rt.writes)
 	}()
 	if err := rt.startMetrics(ctx); err != nil {
 		return fmt.Errorf("actors: finding pending metrics tasks: %w", err)
@@ -314,14 +340,6 @@ func (rt *Runtime) Apply(ctx context.Context, cfg *schedules.Config, last map[st
 // currentConfig is the configuration last applied (nil before the first).
 func (rt *Runtime) currentConfig() *schedules.Config { return rt.config.Load() }
 
-// enqueue hands a job to the publisher pool.
-func (rt *Runtime) enqueue(m publishMsg) {
-	if rt.accepting.Err() != nil {
-		return
-	}
-	rt.system.Root.Send(rt.publishers, &m)
-}
-
 // Stop shuts down in order: stop firing (the schedule actors and their
 // timers), flush the fires already taken, stop claiming, let in-flight
 // publishes finish within grace, release the leases still held, and end.
@@ -353,17 +371,19 @@ func (rt *Runtime) stop(ctx context.Context, grace time.Duration) error {
 	rt.recorder.b.stop()
 	rt.stopAccepting()
 	<-rt.dispatcherDone
+	<-rt.claimerDone
 	<-rt.notifierDone
 
+	// Queued jobs are given back; publishes under way have grace to end,
+	// their leases renewed meanwhile.
 	timer := rt.opts.Clock.AfterFunc(grace, rt.stopInflight)
-	if err := root.PoisonFuture(rt.publishers).Wait(); err != nil {
-		rt.logger.Warn("stopping publishers", slog.String("error", err.Error()))
-	}
+	rt.pool.stop()
 	rt.stopMetrics()
 	timer.Stop()
 	rt.stopInflight()
 	rt.outcomes.stop()
 	rt.stopWrites()
+	<-rt.renewerDone
 
 	released, err := rt.opts.Store.ReleaseLeases(ctx, store.ReleaseLeasesParams{Node: rt.opts.Node, Now: rt.opts.Clock.Now()})
 	if err != nil {

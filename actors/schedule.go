@@ -96,7 +96,7 @@ func (a *scheduleActor) fire(c actor.Context, f schedules.Fire, trigger store.Tr
 	}
 	a.rt.recorder.record(store.NewJob{
 		ScheduleID: a.schedule.ID, PlannedAt: f.Planned, DueAt: f.At,
-		Trigger: trigger, CorrelationID: newCorrelationID(),
+		Trigger: trigger, CorrelationID: newCorrelationID(), Render: renderer(a.schedule, f.Planned),
 	})
 }
 

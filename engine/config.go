@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/url"
@@ -22,6 +23,12 @@ type Config struct {
 	Grace        time.Duration // how long in-flight publishes may finish at shutdown
 	PollInterval time.Duration // checksum poll of the config files (a backstop to fsnotify)
 	Lease        time.Duration // a running job's lease
+	// RequestTimeout bounds each request to X; MediaBudget one post's
+	// uploads and processing; TimelineLag how long X may take to show a
+	// new post in the timeline (zero: the defaults of package x).
+	RequestTimeout time.Duration
+	MediaBudget    time.Duration
+	TimelineLag    time.Duration
 	// CacheDir keeps each schedules file's decode between starts, so that
 	// a restart on files seen before skips their YAML (see
 	// schedules/diskcache); empty means no cache.
@@ -47,6 +54,15 @@ type Config struct {
 	// TLSCert and TLSKey, both or neither, serve the listener over TLS.
 	TLSCert, TLSKey string
 }
+
+// Defaults of the publishing time budgets, as package x has them.
+const (
+	DefaultMediaBudget = x.DefaultMediaBudget
+	DefaultTimelineLag = x.DefaultTimelineLag
+)
+
+// leaseMargin is kept between a request's end and its job's lease expiry.
+const leaseMargin = 5 * time.Second
 
 // DefaultDB is the embedded store used when no database is given.
 const DefaultDB = open.DefaultURL
@@ -86,6 +102,20 @@ func (c Config) Validate() error {
 	}
 	if _, err := c.adminTokens(); err != nil {
 		errs = append(errs, err)
+	}
+	if c.Lease != 0 && c.Lease < 10*time.Second {
+		errs = append(errs, fmt.Errorf("--lease %v: want at least 10s", c.Lease))
+	}
+	if lease := cmp.Or(c.Lease, time.Minute); c.RequestTimeout > 0 && c.RequestTimeout+leaseMargin >= lease/2 {
+		errs = append(errs, fmt.Errorf("--request-timeout %v: must be shorter than half the lease (%v) less %v, or no request could be sent between renewals", c.RequestTimeout, lease, leaseMargin))
+	}
+	for _, d := range []struct {
+		flag string
+		v    time.Duration
+	}{{"--request-timeout", c.RequestTimeout}, {"--media-budget", c.MediaBudget}, {"--timeline-lag", c.TimelineLag}} {
+		if d.v < 0 {
+			errs = append(errs, fmt.Errorf("%s %v: must not be negative", d.flag, d.v))
+		}
 	}
 	if c.Grace < 0 {
 		errs = append(errs, fmt.Errorf("--grace %v: must not be negative", c.Grace))

@@ -122,7 +122,7 @@ func (e *Engine) start(ctx context.Context) (err error) {
 	}
 	opts := actors.Options{
 		Store: e.store, Platform: pf, Clock: e.clock, Logger: e.logger, Node: e.cfg.NodeID,
-		Publishers: e.cfg.Publishers, Lease: e.cfg.Lease,
+		Publishers: e.cfg.Publishers, Lease: e.cfg.Lease, LeaseMargin: leaseMargin,
 		DeadLetterWebhook: e.cfg.DeadLetterWebhook, DeadLetterSecret: e.cfg.DeadLetterSecret,
 	}
 	e.instrument(&opts)
@@ -181,7 +181,8 @@ func (e *Engine) newPlatform(ctx context.Context, first *schedules.Config) (*x.P
 	pf, err := x.New(x.Options{
 		BaseURL: e.cfg.XAPIURL, UserAgent: "herald/" + cmp.Or(e.cfg.Version, "devel"), Store: e.store, TokenKey: key, Clock: e.clock,
 		Logger: e.logger.With(slog.String("component", "x")), ForceDryRun: e.cfg.DryRun,
-		DryRun: dryrun.New(e.logger.With(slog.String("component", "dry-run"))),
+		DryRun:  dryrun.New(e.logger.With(slog.String("component", "dry-run"))).WithClock(e.clock),
+		Timeout: e.cfg.RequestTimeout, MediaBudget: e.cfg.MediaBudget, TimelineLag: e.cfg.TimelineLag,
 	})
 	if err != nil {
 		return nil, err

@@ -34,6 +34,8 @@ var serveEnv = []envFlag{
 	{"poll-interval", "HERALD_POLL_INTERVAL"}, {"x-api-url", "HERALD_X_API_URL"},
 	{"dead-letter-webhook", "HERALD_DEAD_LETTER_WEBHOOK"}, {"admin-token-file", "HERALD_ADMIN_TOKEN_FILE"},
 	{"tls-cert", "HERALD_TLS_CERT"}, {"tls-key", "HERALD_TLS_KEY"}, {"cache-dir", "HERALD_CACHE_DIR"},
+	{"lease", "HERALD_LEASE"}, {"request-timeout", "HERALD_REQUEST_TIMEOUT"}, {"media-budget", "HERALD_MEDIA_BUDGET"},
+	{"timeline-lag", "HERALD_TIMELINE_LAG"},
 }
 
 // defaultCacheDir is where a node keeps its decode cache unless told:
@@ -67,6 +69,10 @@ func runServe(env *cliEnv, args []string) int {
 	fs.StringVar(&cfg.CacheDir, "cache-dir", defaultCacheDir(), "folder of the decode cache, which lets a restart skip parsing unchanged schedule files; empty or off for none (HERALD_CACHE_DIR)")
 	fs.DurationVar(&cfg.PollInterval, "poll-interval", 10*time.Second, "checksum poll of the schedule files, a backstop to file events (HERALD_POLL_INTERVAL)")
 	fs.StringVar(&cfg.XAPIURL, "x-api-url", "https://api.x.com", "X API base URL, e.g. a fake X server's (HERALD_X_API_URL)")
+	fs.DurationVar(&cfg.Lease, "lease", time.Minute, "a claimed job's lease, renewed every quarter of it while held; nothing is sent for a job whose lease might end before the request (HERALD_LEASE)")
+	fs.DurationVar(&cfg.RequestTimeout, "request-timeout", 30*time.Second, "timeout of each request to X (HERALD_REQUEST_TIMEOUT)")
+	fs.DurationVar(&cfg.MediaBudget, "media-budget", engine.DefaultMediaBudget, "time for uploading and processing one post's media, all files together (HERALD_MEDIA_BUDGET)")
+	fs.DurationVar(&cfg.TimelineLag, "timeline-lag", engine.DefaultTimelineLag, "how long X may take to show a new post in the account's timeline; reconciliation calls a post missing only after it (HERALD_TIMELINE_LAG)")
 	fs.StringVar(&cfg.DeadLetterWebhook, "dead-letter-webhook", "", "URL POSTed a JSON body for each new dead letter (HERALD_DEAD_LETTER_WEBHOOK)")
 	// Secrets come only from the environment, never from flags (which
 	// other users of the machine can read in the process list).
