@@ -59,7 +59,9 @@ type Options struct {
 	// UserAgent is sent with every request, default "herald/dev".
 	UserAgent string
 	// Timeout bounds each HTTP round trip, reading the answer included
-	// (a 401 retry or a media STATUS poll gets its own), default 30s.
+	// (a 401 retry, each media chunk and each STATUS poll gets its own),
+	// default 30s. A call of several requests (UploadMedia) has no bound
+	// of its own beyond the caller's context.
 	Timeout time.Duration
 	// Auth authorizes every request but RefreshToken.
 	Auth Auth
@@ -150,11 +152,13 @@ func defaultHTTPClient() *http.Client {
 			DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 			ForceAttemptHTTP2:     true,
 			TLSHandshakeTimeout:   10 * time.Second,
-			ResponseHeaderTimeout: 60 * time.Second,
 			MaxIdleConns:          64,
 			MaxIdleConnsPerHost:   16,
 			IdleConnTimeout:       90 * time.Second,
 			ExpectContinueTimeout: time.Second,
+			// No ResponseHeaderTimeout: Options.Timeout bounds each
+			// round trip, and a bound of the transport's own would cut
+			// a longer Options.Timeout short.
 		},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}

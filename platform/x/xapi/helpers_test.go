@@ -192,3 +192,25 @@ func errorOf(t *testing.T, err error) *Error {
 	}
 	return e
 }
+
+// fireTimers fires each timer armed on clk, moving the clock to its
+// deadline, until the returned stop is called: calls that wait on the
+// Client's clock (media STATUS polls) then run without real sleeps.
+func fireTimers(clk *clock.Fake) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		for {
+			armed := clk.Armed()
+			if d, ok := clk.NextDeadline(); ok {
+				clk.Advance(d.Sub(clk.Now()))
+				continue
+			}
+			select {
+			case <-armed:
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() { close(done) }
+}

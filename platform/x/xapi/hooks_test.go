@@ -136,23 +136,7 @@ func testHooks(t *testing.T, call func(context.Context, *Client) error, endpoint
 			return nil
 		}
 	})
-	// Advance the fake clock through every STATUS wait.
-	stop := make(chan struct{})
-	defer close(stop)
-	go func() {
-		for {
-			armed := clk.Armed()
-			if clk.Pending() > 0 {
-				clk.Advance(time.Minute)
-				continue
-			}
-			select {
-			case <-armed:
-			case <-stop:
-				return
-			}
-		}
-	}()
+	defer fireTimers(clk)()
 	ctx := WithGuard(context.Background(), func(endpoint string, timeout time.Duration) error {
 		log.add(fmt.Sprintf("guard %s %s", endpoint, timeout))
 		if by == "guard" && n == refuseAt {

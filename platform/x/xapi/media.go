@@ -26,10 +26,11 @@ const (
 	maxOneShotBytes = 5 << 20
 	// maxSegments: segment_index runs from 0 to 999.
 	maxSegments = 1000
-	// maxProcessingWait bounds the STATUS polling on the Client's clock,
-	// should X never leave in_progress and the caller's context have no
-	// deadline.
-	maxProcessingWait = 30 * time.Minute
+	// noDeadlineProcessingWait bounds the STATUS polling on the Client's
+	// clock only when the caller's context has no deadline, should X
+	// never leave in_progress. With a deadline, the deadline alone
+	// decides.
+	noDeadlineProcessingWait = 30 * time.Minute
 )
 
 // Media categories (X's media_category) Herald uses.
@@ -78,6 +79,12 @@ var oneShotTypes = map[string]bool{
 // waiting check_after_secs on the Client's clock, until the state is
 // succeeded (it returns the id) or failed (a ClassPermanent *Error with
 // X's message).
+//
+// Its time budget is the caller's context: the upload and the polling go
+// on until the context ends (a ClassTransient *Error wrapping its error),
+// however long that is, while each HTTP request still gets its own
+// Options.Timeout. Only a context without a deadline gets a bound of its
+// own: 30 minutes of polling on the Client's clock.
 func (c *Client) UploadMedia(ctx context.Context, m MediaFile) (Media, error) {
 	category, err := mediaCategory(m)
 	if err != nil {
@@ -132,6 +139,9 @@ type mediaUploadResponse struct {
 		ProcessingInfo   *processingInfo `json:"processing_info"`
 	} `json:"data"`
 	Errors []Problem `json:"errors"`
+	// at is the Clock's time when the answer was read, from which
+	// expires_after_secs counts.
+	at time.Time
 }
 
 type processingInfo struct {
@@ -168,6 +178,7 @@ func (c *Client) uploadOneShot(ctx context.Context, m MediaFile, category string
 	if err != nil {
 		return r, err
 	}
+	r.at = c.clock.Now()
 	return r, checkMediaID(r)
 }
 
@@ -192,6 +203,7 @@ func (c *Client) uploadChunked(ctx context.Context, m MediaFile, category string
 	if err != nil {
 		return r, err
 	}
+	r.at = c.clock.Now()
 	if err := checkMediaID(r); err != nil {
 		return r, err
 	}
@@ -215,9 +227,11 @@ func (c *Client) uploadChunked(ctx context.Context, m MediaFile, category string
 	if err != nil {
 		return fin, err
 	}
+	fin.at = c.clock.Now()
 	if fin.Data == nil || fin.Data.ID == "" {
-		// Finalize normally repeats the id; if it does not, keep ours.
-		fin.Data = r.Data
+		// Finalize normally repeats the id; if it does not, keep ours,
+		// with its expiry counted from when initialize answered.
+		fin.Data, fin.at = r.Data, r.at
 		fin.Data.ProcessingInfo = nil
 	}
 	return fin, nil
@@ -244,9 +258,10 @@ func (c *Client) awaitProcessing(ctx context.Context, r mediaUploadResponse) (Me
 	id := r.Data.ID
 	media := Media{ID: id}
 	start := c.clock.Now()
+	_, hasDeadline := ctx.Deadline()
 	for {
 		if r.Data != nil && r.Data.ExpiresAfterSecs > 0 {
-			media.ExpiresAt = c.clock.Now().Add(time.Duration(r.Data.ExpiresAfterSecs) * time.Second)
+			media.ExpiresAt = r.at.Add(time.Duration(r.Data.ExpiresAfterSecs) * time.Second)
 		}
 		var info *processingInfo
 		if r.Data != nil {
@@ -268,9 +283,9 @@ func (c *Client) awaitProcessing(ctx context.Context, r mediaUploadResponse) (Me
 		if wait <= 0 {
 			wait = time.Second
 		}
-		if c.clock.Now().Add(wait).Sub(start) > maxProcessingWait {
+		if !hasDeadline && c.clock.Now().Add(wait).Sub(start) > noDeadlineProcessingWait {
 			return Media{}, &Error{Endpoint: EndpointMediaUpload, Class: ClassTransient,
-				Detail: fmt.Sprintf("media %s still %s after %s", id, info.State, maxProcessingWait)}
+				Detail: fmt.Sprintf("media %s still %s after %s (the context has no deadline)", id, info.State, noDeadlineProcessingWait)}
 		}
 		if err := c.sleep(ctx, wait); err != nil {
 			return Media{}, &Error{Endpoint: EndpointMediaUpload, Class: ClassTransient,
@@ -281,6 +296,7 @@ func (c *Client) awaitProcessing(ctx context.Context, r mediaUploadResponse) (Me
 		if err := c.do(ctx, call{endpoint: EndpointMediaUpload, method: http.MethodGet, path: "/2/media/upload", query: q}, &r); err != nil {
 			return Media{}, err
 		}
+		r.at = c.clock.Now()
 		if r.Data == nil {
 			return Media{}, &Error{Endpoint: EndpointMediaUpload, Status: http.StatusOK, Class: ClassTransient,
 				Problems: r.Errors, Detail: "STATUS answer without data"}
