@@ -154,8 +154,11 @@ type Error struct {
 	Type, Title, Detail string
 	// Problems are the entries of the answer's `errors` array.
 	Problems []Problem
-	// ResetAt is, for ClassRateLimited, when the exhausted window resets
-	// (zero when X sent no reset header).
+	// ResetAt is, for ClassRateLimited, when the 429 stops applying: the
+	// latest reset among the windows X reported exhausted (remaining 0
+	// in x-rate-limit-*, x-user-limit-24hour-* or x-app-limit-24hour-*),
+	// else x-rate-limit-reset; zero when no reset is known, and the
+	// caller backs off.
 	ResetAt time.Time
 	// Err is the underlying transport or context error, if any.
 	Err error
