@@ -2,9 +2,6 @@ package x
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -37,6 +34,9 @@ type oauth2Auth struct {
 	clock        clock.Clock
 	logger       *slog.Logger
 	seed         string
+	// legacySeed is the seed as Herald computed it before keys were
+	// derived from the token key, to recognise states stored then.
+	legacySeed string
 
 	mu          sync.Mutex
 	tok         tokenState
@@ -55,13 +55,6 @@ type tokenState struct {
 
 func tokenKey(account string) string { return "oauth2/" + account }
 
-// seedOf names an environment refresh token without revealing it.
-func seedOf(key []byte, refresh string) string {
-	mac := hmac.New(sha256.New, key)
-	mac.Write([]byte(refresh))
-	return hex.EncodeToString(mac.Sum(nil))[:32]
-}
-
 // load decides the starting tokens: the stored (rotated) pair when it
 // descends from the environment's refresh token, else the environment's.
 func (a *oauth2Auth) load(ctx context.Context, env tokenState) error {
@@ -69,6 +62,7 @@ func (a *oauth2Auth) load(ctx context.Context, env tokenState) error {
 	if a.sealer == nil {
 		return nil
 	}
+	a.legacySeed = a.sealer.legacySeedOf(env.RefreshToken)
 	st, err := a.st.GetState(ctx, tokenKey(a.account))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
@@ -81,13 +75,19 @@ func (a *oauth2Auth) load(ctx context.Context, env tokenState) error {
 		return err
 	}
 	a.version = st.Version
-	if stored.Seed == a.seed {
+	if a.descends(stored) {
 		a.tok = stored
 		a.logger.Info("oauth2: using rotated tokens from the store", slog.String("account", a.account))
 	} else {
 		a.logger.Info("oauth2: the environment's refresh token changed since the stored one; using the environment's", slog.String("account", a.account))
 	}
 	return nil
+}
+
+// descends reports whether a stored state comes from the environment's
+// refresh token (by rotation), in the current seed or the legacy one.
+func (a *oauth2Auth) descends(t tokenState) bool {
+	return t.Seed == a.seed || (a.legacySeed != "" && t.Seed == a.legacySeed)
 }
 
 func (a *oauth2Auth) decode(sealed []byte) (tokenState, error) {
@@ -155,7 +155,7 @@ func (a *oauth2Auth) refreshLocked(ctx context.Context) error {
 		}
 	}
 	if st, err := a.st.GetState(ctx, tokenKey(a.account)); err == nil && st.Version > a.version {
-		if stored, err := a.decode(st.Value); err == nil && stored.Seed == a.seed && stored.AccessToken != a.tok.AccessToken {
+		if stored, err := a.decode(st.Value); err == nil && a.descends(stored) && stored.AccessToken != a.tok.AccessToken {
 			a.tok, a.version, a.lastRefresh = stored, st.Version, a.clock.Now()
 			return nil
 		}
@@ -179,6 +179,7 @@ func (a *oauth2Auth) refreshLocked(ctx context.Context) error {
 // save writes the current pair with a compare-and-swap on the version
 // read, retrying a few times on a transient store error.
 func (a *oauth2Auth) save(ctx context.Context) error {
+	a.tok.Seed = a.seed // a legacy state is rewritten with the current seed
 	plain, err := json.Marshal(a.tok)
 	if err != nil {
 		return err

@@ -1,9 +1,13 @@
 package x
 
 import (
+	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -84,12 +88,64 @@ func ParseTokenKey(s string) ([]byte, error) {
 	return nil, fmt.Errorf("%s is neither base64 nor 64 hex digits (make one with: openssl rand -base64 32)", TokenKeyEnv)
 }
 
-// sealer encrypts token state with AES-256-GCM. The account name is the
-// additional data, so a ciphertext copied to another account's row does
-// not decrypt.
-type sealer struct{ aead cipher.AEAD }
+// Keys derived from HERALD_TOKEN_KEY. The key itself is never used: HKDF-
+// SHA256 (RFC 5869) derives one key per purpose, so the key that encrypts
+// the tokens is not also the key of the MAC that names the environment's
+// refresh token (the seed, see oauth2Auth). Changing an info string
+// changes the derived key: they are part of the stored format.
+const (
+	infoSealKey = "herald/x/oauth2-token-state/aes-256-gcm/v1"
+	infoSeedKey = "herald/x/oauth2-seed/hmac-sha256/v1"
+)
+
+// sealedPrefix starts every state sealed with the derived key. States
+// written before it (by Herald 0.x, with the key used directly) are the
+// nonce and the ciphertext alone; they still open, and are written in the
+// new format at the next write.
+var sealedPrefix = []byte("HK1\x00")
+
+// deriveKey derives the 32-byte key of one purpose from the token key.
+func deriveKey(key []byte, info string) ([]byte, error) {
+	k, err := hkdf.Key(sha256.New, key, nil, info, 32)
+	if err != nil {
+		return nil, fmt.Errorf("token key: deriving %s: %w", info, err)
+	}
+	return k, nil
+}
+
+// sealer encrypts token state with AES-256-GCM under a key derived from
+// the token key. The account name is the additional data, so a ciphertext
+// copied to another account's row does not decrypt.
+type sealer struct {
+	aead cipher.AEAD
+	// legacy opens states sealed with the token key itself, and
+	// legacyMAC computes their seeds (the token key): read only.
+	legacy    cipher.AEAD
+	legacyMAC []byte
+	mac       []byte // the seed's HMAC key, derived
+}
 
 func newSealer(key []byte) (*sealer, error) {
+	sealKey, err := deriveKey(key, infoSealKey)
+	if err != nil {
+		return nil, err
+	}
+	macKey, err := deriveKey(key, infoSeedKey)
+	if err != nil {
+		return nil, err
+	}
+	aead, err := newGCM(sealKey)
+	if err != nil {
+		return nil, err
+	}
+	legacy, err := newGCM(key)
+	if err != nil {
+		return nil, err
+	}
+	return &sealer{aead: aead, legacy: legacy, legacyMAC: bytes.Clone(key), mac: macKey}, nil
+}
+
+func newGCM(key []byte) (cipher.AEAD, error) {
 	block, err := aes.NewCipher(key)
 	if err != nil {
 		return nil, fmt.Errorf("token key: %w", err)
@@ -98,25 +154,72 @@ func newSealer(key []byte) (*sealer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("token key: %w", err)
 	}
-	return &sealer{aead: aead}, nil
+	return aead, nil
 }
 
+// seal encrypts in the current format: sealedPrefix, nonce, ciphertext.
 func (s *sealer) seal(account string, plain []byte) ([]byte, error) {
 	nonce := make([]byte, s.aead.NonceSize())
 	if _, err := rand.Read(nonce); err != nil {
 		return nil, err
 	}
-	return s.aead.Seal(nonce, nonce, plain, []byte(account)), nil
+	out := append(bytes.Clone(sealedPrefix), nonce...)
+	return s.aead.Seal(out, nonce, plain, []byte(account)), nil
 }
 
+// open decrypts a state in either format.
 func (s *sealer) open(account string, sealed []byte) ([]byte, error) {
-	n := s.aead.NonceSize()
+	plain, _, err := s.openFormat(account, sealed)
+	return plain, err
+}
+
+// openFormat decrypts a state in either format; legacy reports the old
+// one (sealed with the token key itself).
+func (s *sealer) openFormat(account string, sealed []byte) (plain []byte, legacy bool, err error) {
+	if rest, ok := bytes.CutPrefix(sealed, sealedPrefix); ok {
+		if plain, err := openWith(s.aead, account, rest); err == nil {
+			return plain, false, nil
+		}
+		// An old state whose random nonce happens to begin with the
+		// prefix: try it as one below.
+	}
+	plain, err = openWith(s.legacy, account, sealed)
+	if err != nil {
+		return nil, false, fmt.Errorf("stored token state does not decrypt with %s (was the key changed?): %w", TokenKeyEnv, err)
+	}
+	return plain, true, nil
+}
+
+func openWith(aead cipher.AEAD, account string, sealed []byte) ([]byte, error) {
+	n := aead.NonceSize()
 	if len(sealed) < n {
 		return nil, errors.New("stored token state is truncated")
 	}
-	plain, err := s.aead.Open(nil, sealed[:n], sealed[n:], []byte(account))
+	return aead.Open(nil, sealed[:n], sealed[n:], []byte(account))
+}
+
+// seedOf names an environment refresh token without revealing it: an
+// HMAC-SHA256 under the derived seed key, shortened.
+func (s *sealer) seedOf(refresh string) string { return macHex(s.mac, refresh) }
+
+// legacySeedOf is the seed as Herald computed it before key derivation
+// (the HMAC keyed with the token key itself), to recognise stored states
+// of that time.
+func (s *sealer) legacySeedOf(refresh string) string { return macHex(s.legacyMAC, refresh) }
+
+// seedOf is the seed of refresh under the token key, as the platform asks
+// for it when it builds an account.
+func seedOf(key []byte, refresh string) string {
+	macKey, err := deriveKey(key, infoSeedKey)
 	if err != nil {
-		return nil, fmt.Errorf("stored token state does not decrypt with %s (was the key changed?): %w", TokenKeyEnv, err)
+		// hkdf.Key fails only for an output longer than 255 hashes.
+		panic(err)
 	}
-	return plain, nil
+	return macHex(macKey, refresh)
+}
+
+func macHex(key []byte, msg string) string {
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte(msg))
+	return hex.EncodeToString(mac.Sum(nil))[:32]
 }
