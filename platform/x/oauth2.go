@@ -2,6 +2,8 @@ package x
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,12 +20,21 @@ import (
 // oauth2Auth is an X OAuth 2.0 user context whose tokens rotate.
 //
 // X's refresh tokens are single-use: each refresh returns a new one and
-// spends the old. So the new pair is written to the store (encrypted)
-// BEFORE it is used, only one refresh runs at a time per account, and at
-// start the stored pair wins over the one in the environment unless the
-// environment's was changed since (an operator re-authorized): the stored
-// state remembers which environment token it descends from (its seed, an
-// HMAC of that token, never the token).
+// spends the old. So a refresh is recorded in the store (a marker in the
+// account's state entry) BEFORE X's token endpoint is called, the new
+// pair is written (encrypted, clearing the marker) BEFORE it is used, and
+// refreshes are serialized through the store: every write is a
+// compare-and-swap on the entry's version, and the process that loses
+// rereads the entry and uses what the winner stored instead of calling X
+// with a spent token (see oauth2_refresh.go).
+//
+// At start the stored pair wins over the one in the environment unless
+// the environment's was changed since (an operator re-authorized): the
+// stored state remembers which environment token it descends from (its
+// seed, an HMAC of that token, never the token). A marker found at start
+// means a refresh whose result was never stored: the account may need
+// re-authorization, which load says (a warning; AccountStates) and checks
+// by trying the stored refresh token once.
 type oauth2Auth struct {
 	account      string
 	clientID     string
@@ -37,6 +48,12 @@ type oauth2Auth struct {
 	// legacySeed is the seed as Herald computed it before keys were
 	// derived from the token key, to recognise states stored then.
 	legacySeed string
+	// instance names this process in the markers it writes, so that it
+	// tells its own from another process's.
+	instance string
+	// awaitMax bounds the wait for another process's refresh; zero means
+	// the constant awaitMax (tests shorten it).
+	awaitMax time.Duration
 
 	mu          sync.Mutex
 	tok         tokenState
@@ -51,43 +68,119 @@ type tokenState struct {
 	RefreshToken string    `json:"refresh_token"`
 	ExpiresAt    time.Time `json:"expires_at,omitzero"`
 	Seed         string    `json:"seed"`
+
+	// RefreshStarted marks a refresh in progress: it is written, with
+	// RefreshBy (the instance of the process refreshing), before X's
+	// token endpoint is called with RefreshToken, and the write of the
+	// new pair clears it. A marker left behind means the refresh's result
+	// was lost: X may have spent RefreshToken.
+	RefreshStarted time.Time `json:"refresh_started,omitzero"`
+	RefreshBy      string    `json:"refresh_by,omitempty"`
+	// Unresolved says why RefreshToken may have been spent without its
+	// successor being stored (an answer lost, a marker left behind), and
+	// since when; the next refresh that X answers clears it.
+	Unresolved   string    `json:"unresolved,omitempty"`
+	UnresolvedAt time.Time `json:"unresolved_at,omitzero"`
+	// Reauth is X's refusal of RefreshToken (spent or revoked): the
+	// account needs re-authorization by an operator. Processes that read
+	// it do not call X with the refused token again, but a process that
+	// starts tries it once (bad client credentials are refused alike, and
+	// may have been fixed).
+	Reauth   string    `json:"reauth,omitempty"`
+	ReauthAt time.Time `json:"reauth_at,omitzero"`
 }
 
 func tokenKey(account string) string { return "oauth2/" + account }
 
+// newInstance returns a random name for this process's markers.
+func newInstance() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
 // load decides the starting tokens: the stored (rotated) pair when it
 // descends from the environment's refresh token, else the environment's.
+// A stored refresh marker or refusal is reported and tried once (see
+// recover); its failure does not fail the load, it shows in
+// AccountStates.
 func (a *oauth2Auth) load(ctx context.Context, env tokenState) error {
 	a.tok = env
 	if a.sealer == nil {
 		return nil
 	}
+	a.instance = newInstance()
 	a.legacySeed = a.sealer.legacySeedOf(env.RefreshToken)
-	st, err := a.st.GetState(ctx, tokenKey(a.account))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("reading stored tokens: %w", err)
-	}
-	stored, err := a.decode(st.Value)
-	if err != nil {
+	cur, version, found, err := a.stored(ctx)
+	if err != nil || !found {
 		return err
 	}
-	a.version = st.Version
-	if a.descends(stored) {
-		a.tok = stored
-		a.logger.Info("oauth2: using rotated tokens from the store", slog.String("account", a.account))
-	} else {
+	a.version = version
+	if !a.descends(cur) {
 		a.logger.Info("oauth2: the environment's refresh token changed since the stored one; using the environment's", slog.String("account", a.account))
+		return nil
+	}
+	a.tok = cur
+	a.logger.Info("oauth2: using rotated tokens from the store", slog.String("account", a.account))
+	if cur.Reauth != "" || !cur.RefreshStarted.IsZero() || cur.Unresolved != "" {
+		a.recover(ctx, cur)
 	}
 	return nil
+}
+
+// recover handles a stored state that says the refresh token may be
+// spent (a marker left behind, an answer lost) or was refused: it warns
+// that the account may need re-authorization and tries the stored
+// refresh token once. If X refuses it, the account needs
+// re-authorization; if X answers, the new pair is stored and the marker
+// is gone.
+func (a *oauth2Auth) recover(ctx context.Context, found tokenState) {
+	attrs := []any{slog.String("account", a.account)}
+	if found.Reauth != "" {
+		a.logger.Error("oauth2: X refused this account's refresh token: it needs re-authorization (new tokens in its environment, then a reload or restart); trying the stored refresh token once more",
+			append(attrs, slog.Time("since", found.ReauthAt), slog.String("error", found.Reauth))...)
+	} else {
+		state, detail, since := authStateOf(found, a.clock.Now())
+		if state == AuthOK { // a refresh in flight elsewhere, not yet abandoned
+			detail, since = "a refresh is in progress and its result is not stored yet", found.RefreshStarted
+		}
+		a.logger.Warn("oauth2: a refresh of this account's token began and its result was never stored: the account may need re-authorization; trying the stored refresh token once",
+			append(attrs, slog.Time("since", since), slog.String("detail", detail))...)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	err := a.refreshLocked(ctx, true)
+	switch {
+	case err == nil:
+		a.logger.Info("oauth2: the stored refresh token worked: the account is authorized", attrs...)
+	case xapi.ClassOf(err) == xapi.ClassReauth:
+		// refused has logged the verdict.
+	default:
+		a.logger.Warn("oauth2: could not try the stored refresh token now: the account may still need re-authorization; the next refresh tries again",
+			append(attrs, slog.String("error", err.Error()))...)
+	}
 }
 
 // descends reports whether a stored state comes from the environment's
 // refresh token (by rotation), in the current seed or the legacy one.
 func (a *oauth2Auth) descends(t tokenState) bool {
 	return t.Seed == a.seed || (a.legacySeed != "" && t.Seed == a.legacySeed)
+}
+
+// stored reads and decrypts the account's state; found is false when
+// there is none.
+func (a *oauth2Auth) stored(ctx context.Context) (t tokenState, version int64, found bool, err error) {
+	st, err := a.st.GetState(ctx, tokenKey(a.account))
+	if errors.Is(err, store.ErrNotFound) {
+		return tokenState{}, 0, false, nil
+	}
+	if err != nil {
+		return tokenState{}, 0, false, fmt.Errorf("account %s: reading stored tokens: %w", a.account, err)
+	}
+	if t, err = a.decode(st.Value); err != nil {
+		return tokenState{}, 0, false, fmt.Errorf("account %s: %w", a.account, err)
+	}
+	return t, st.Version, true, nil
 }
 
 func (a *oauth2Auth) decode(sealed []byte) (tokenState, error) {
@@ -113,7 +206,7 @@ func (a *oauth2Auth) Authorize(ctx context.Context, req *http.Request) error {
 		}
 	}
 	if a.canRefresh() && !a.tok.ExpiresAt.IsZero() && a.clock.Now().After(a.tok.ExpiresAt.Add(-time.Minute)) {
-		if err := a.refreshLocked(ctx); err != nil {
+		if err := a.refreshLocked(ctx, false); err != nil {
 			return err
 		}
 	}
@@ -133,7 +226,7 @@ func (a *oauth2Auth) Refresh(ctx context.Context) (bool, error) {
 	if !a.lastRefresh.IsZero() && a.clock.Now().Sub(a.lastRefresh) < 30*time.Second {
 		return true, nil
 	}
-	if err := a.refreshLocked(ctx); err != nil {
+	if err := a.refreshLocked(ctx, false); err != nil {
 		return false, err
 	}
 	return true, nil
@@ -141,69 +234,4 @@ func (a *oauth2Auth) Refresh(ctx context.Context) (bool, error) {
 
 func (a *oauth2Auth) canRefresh() bool {
 	return a.tok.RefreshToken != "" && a.clientID != "" && a.sealer != nil
-}
-
-// refreshLocked rotates the tokens: adopt a newer stored pair if another
-// node refreshed, else spend the refresh token, store the new pair, and
-// only then use it.
-func (a *oauth2Auth) refreshLocked(ctx context.Context) error {
-	if a.unsaved {
-		// The last refresh's pair is not stored yet: store it before
-		// anything else, or a restart would come back with a spent token.
-		if err := a.save(ctx); err != nil {
-			return err
-		}
-	}
-	if st, err := a.st.GetState(ctx, tokenKey(a.account)); err == nil && st.Version > a.version {
-		if stored, err := a.decode(st.Value); err == nil && a.descends(stored) && stored.AccessToken != a.tok.AccessToken {
-			a.tok, a.version, a.lastRefresh = stored, st.Version, a.clock.Now()
-			return nil
-		}
-	}
-	t, err := a.refresher.RefreshToken(ctx, xapi.RefreshRequest{ClientID: a.clientID, ClientSecret: a.clientSecret, RefreshToken: a.tok.RefreshToken})
-	if err != nil {
-		return fmt.Errorf("account %s: refreshing the OAuth 2.0 token: %w", a.account, err)
-	}
-	next := tokenState{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, ExpiresAt: t.ExpiresAt, Seed: a.seed}
-	if next.RefreshToken == "" {
-		next.RefreshToken = a.tok.RefreshToken // X always rotates; a server that does not keeps the old one valid
-	}
-	a.tok, a.unsaved, a.lastRefresh = next, true, a.clock.Now()
-	if err := a.save(ctx); err != nil {
-		return err
-	}
-	a.logger.Info("oauth2: token refreshed and stored", slog.String("account", a.account), slog.Int64("version", a.version))
-	return nil
-}
-
-// save writes the current pair with a compare-and-swap on the version
-// read, retrying a few times on a transient store error.
-func (a *oauth2Auth) save(ctx context.Context) error {
-	a.tok.Seed = a.seed // a legacy state is rewritten with the current seed
-	plain, err := json.Marshal(a.tok)
-	if err != nil {
-		return err
-	}
-	sealed, err := a.sealer.seal(a.account, plain)
-	if err != nil {
-		return err
-	}
-	var last error
-	for try := 0; try < 3; try++ {
-		v, err := a.st.PutState(ctx, store.PutStateParams{Key: tokenKey(a.account), Value: sealed, Version: a.version, Now: a.clock.Now()})
-		if err == nil {
-			a.version, a.unsaved = v, false
-			return nil
-		}
-		if errors.Is(err, store.ErrConflict) {
-			// Another node stored a pair meanwhile. Ours is newer (we
-			// just spent the refresh token theirs descends from, or
-			// theirs was spent by us): take its version and overwrite.
-			if st, gerr := a.st.GetState(ctx, tokenKey(a.account)); gerr == nil {
-				a.version = st.Version
-			}
-		}
-		last = err
-	}
-	return fmt.Errorf("account %s: storing the rotated OAuth 2.0 token (kept in memory, stored before its next use): %w", a.account, last)
 }
