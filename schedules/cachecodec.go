@@ -32,8 +32,9 @@ type DecodeCache interface {
 // cacheFormat names the encoding below. Change it whenever the encoding or
 // what a decode produces changes: every entry of another format is then a
 // miss. The binary's own identity (an implementation's salt) guards the
-// rest. v2: the file's warnings.
-const cacheFormat = "herald decode v2\n"
+// rest. v2: the file's warnings. v3: a deadline left out is stored as its
+// default, not as 0, which now means `deadline: none`.
+const cacheFormat = "herald decode v3\n"
 
 // cacheKey names the decode of file f with content hash sum under opts.
 func cacheKey(f fileRef, sum [sha256.Size]byte, opts LoadOptions) string {

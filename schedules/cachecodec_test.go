@@ -2,6 +2,8 @@ package schedules
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"maps"
 	"reflect"
@@ -62,7 +64,7 @@ var richFiles = map[string]string{
       media: [{path: img.png, alt: "A chart"}, {path: img.png, alt: "The same chart"}]
       thread: ["second", "third"]
   - {id: clip, account: brand, cron: "@daily", post: {text: clip, media: [{path: sub/clip.mp4}]}}
-  - {id: weekly, account: brand, rrule: "FREQ=WEEKLY;BYDAY=MO", start: 2026-01-05T10:00:00, post: {text: weekly}}
+  - {id: weekly, account: brand, rrule: "FREQ=WEEKLY;BYDAY=MO", start: 2026-01-05T10:00:00, deadline: none, post: {text: weekly}}
   - {id: once, account: brand, timezone: Asia/Kathmandu, at: 2027-01-01T09:00:00, post: {text: once}}
 `,
 }
@@ -199,6 +201,62 @@ func TestLoaderCache(t *testing.T) {
 	}
 	start("entries of another format", LoadStats{Files: 3, Decoded: 3})
 	start("mended", LoadStats{Files: 3, Decoded: 1, Cached: 2})
+}
+
+// TestDecodeCacheRefusesOlderFormats: an entry of an older format is a
+// miss, never read with today's meaning. v2 stored a deadline left out as
+// 0, which now means `deadline: none`; v1 had no warnings.
+func TestDecodeCacheRefusesOlderFormats(t *testing.T) {
+	l := NewLoader(LoadOptions{})
+	if _, err := l.Load(writeRich(t)); err != nil {
+		t.Fatal(err)
+	}
+	for f, r := range l.files {
+		if !cacheable(&r) {
+			continue
+		}
+		entry := encodeResult(&r)
+		env := &loadEnv{opts: LoadOptions{}.withDefaults(), zones: &zoneCache{}, specs: &specCache{}, media: &mediaCache{}}
+		if _, err := decodeResult(env, f, r.sum, entry); err != nil {
+			t.Fatalf("%s: %v", f.rel, err)
+		}
+		if oldCacheKey(f, r.sum, cacheFormat) != cacheKey(f, r.sum, LoadOptions{}.withDefaults()) {
+			t.Fatal("oldCacheKey does not compute keys as cacheKey does")
+		}
+		for _, old := range []string{"herald decode v1\n", "herald decode v2\n"} {
+			aged := append([]byte(old), entry[len(cacheFormat):]...)
+			if _, err := decodeResult(env, f, r.sum, aged); err == nil {
+				t.Errorf("%s: an entry of format %q decoded", f.rel, old)
+			}
+			if k := cacheKey(f, r.sum, LoadOptions{}.withDefaults()); k == oldCacheKey(f, r.sum, old) {
+				t.Errorf("%s: format %q has today's key", f.rel, old)
+			}
+		}
+	}
+	// The deadlines read back are today's: the default, none, and 2h.
+	cfg, err := NewLoader(LoadOptions{Cache: &mapCache{}}).Load(writeRich(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]time.Duration{"every-field": 2 * time.Hour, "weekly": 0, "clip": DefaultDeadline} {
+		if got := cfg.Schedule(id).Deadline; got != want {
+			t.Errorf("%s: Deadline %v, want %v", id, got, want)
+		}
+	}
+}
+
+// oldCacheKey is cacheKey as a binary of another format computed it.
+func oldCacheKey(f fileRef, sum [sha256.Size]byte, format string) string {
+	h := sha256.New()
+	var buf []byte
+	for _, s := range [...]string{format, f.display, f.rel, f.absDir} {
+		buf = binary.AppendUvarint(buf, uint64(len(s)))
+		buf = append(buf, s...)
+	}
+	buf = append(buf, sum[:]...)
+	buf = binary.AppendVarint(buf, LoadOptions{}.withDefaults().SampleFrom.UnixNano())
+	h.Write(buf)
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // TestDecodeResultRejectsDamage decodes every prefix of an entry, and the

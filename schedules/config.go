@@ -139,6 +139,12 @@ func (k Kind) String() string {
 	return "Kind(" + strconv.Itoa(int(k)) + ")"
 }
 
+// DefaultDeadline is the deadline of a schedule that leaves it out, unless
+// its catch-up window plus jitter is longer (see Schedule.Deadline), so
+// that a post held up by an outage, a backlog or rate limits expires
+// instead of going out hours late.
+const DefaultDeadline = time.Hour
+
 // Schedule is one validated schedule. It is kept small because a node may
 // load a million of them: the post template is stored as text and parsed
 // when rendered, and equal time zones share one *time.Location.
@@ -153,7 +159,10 @@ type Schedule struct {
 	Catchup  time.Duration // how late a missed fire may still be published
 	// Deadline bounds how late after its planned instant a fire's post may
 	// still go out, retries included: an attempt that would start later is
-	// not made and the job goes dead as expired. Zero means no deadline.
+	// not made and the job goes dead as expired. A schedule that leaves
+	// `deadline` out gets DefaultDeadline, or Catchup+Jitter when that is
+	// longer (a fire caught up at the end of its window must still be
+	// publishable). Zero means no deadline, written `deadline: none`.
 	Deadline time.Duration
 	// MaxAttempts is how many failed attempts make a job dead (1 to 100,
 	// default 5). Waiting for a rate-limit window is not an attempt.

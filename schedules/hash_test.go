@@ -59,7 +59,8 @@ func TestHashStability(t *testing.T) {
 		"jitter":                {"jitter: 5m", "jitter: 6m"},
 		"catchup":               {"catchup: 15m", "catchup: 1h"},
 		"deadline":              {"deadline: 2h", "deadline: 3h"},
-		"no deadline":           {"    deadline: 2h\n", ""},
+		"deadline left out":     {"    deadline: 2h\n", ""},
+		"no deadline":           {"deadline: 2h", "deadline: none"},
 		"max_attempts":          {"max_attempts: 4", "max_attempts: 5"},
 		"max_attempts left out": {"    max_attempts: 4\n", ""},
 		"start":                 {"start: 2026-01-05T10:00:00", "start: 2026-01-06T10:00:00"},
@@ -95,5 +96,11 @@ func TestHashStability(t *testing.T) {
 	if a, b := hashOf(t, map[string]string{"s.yaml": account + "schedules:\n" + plain}),
 		hashOf(t, map[string]string{"s.yaml": account + "schedules:\n" + explicit}); a != b {
 		t.Errorf("max_attempts: 5 (the default) changes the hash: %s, %s", a, b)
+	}
+	plain = strings.Replace(hashBase, "    deadline: 2h\n", "", 1)
+	explicit = strings.Replace(hashBase, "deadline: 2h", "deadline: 1h", 1)
+	if a, b := hashOf(t, map[string]string{"s.yaml": account + "schedules:\n" + plain}),
+		hashOf(t, map[string]string{"s.yaml": account + "schedules:\n" + explicit}); a != b {
+		t.Errorf("deadline: 1h (the default for catchup 15m, jitter 5m) changes the hash: %s, %s", a, b)
 	}
 }

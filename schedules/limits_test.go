@@ -82,12 +82,19 @@ func TestLoadDeadlineAndAttempts(t *testing.T) {
 		deadline time.Duration
 		attempts int
 	}{
-		{"defaults", "", 0, 5},
+		{"defaults", "", time.Hour, 5},
+		{"no deadline", "deadline: none\n", 0, 5},
+		{"the default deadline covers catchup and jitter", "catchup: 50m\n    jitter: 20m\n", 70 * time.Minute, 5},
+		{"the default deadline covers a catchup of days", "catchup: 2d\n", 48 * time.Hour, 5},
+		{"the default deadline stays 1h for a short catchup", "catchup: 10s\n    jitter: 5m\n", time.Hour, 5},
+		{"the default deadline with the default catchup", "jitter: 50m\n", 65 * time.Minute, 5},
+		{"an overflowing catchup leaves no deadline", "catchup: 106751d\n    jitter: 1d\n", 0, 5},
 		{"both", "deadline: 2h\n    max_attempts: 3\n", 2 * time.Hour, 3},
 		{"a deadline shorter than catchup", "catchup: 1d\n    deadline: 30m\n", 30 * time.Minute, 5},
 		{"a deadline longer than jitter", "jitter: 5m\n    deadline: 6m\n", 6 * time.Minute, 5},
 		{"bounds", "deadline: 1s\n    max_attempts: 1\n", time.Second, 1},
-		{"upper bound", "max_attempts: 100\n", 0, 100},
+		{"upper bound", "max_attempts: 100\n", time.Hour, 100},
+		{"a deadline under the default", "catchup: 2h\n    deadline: 30m\n", 30 * time.Minute, 5},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -73,7 +73,7 @@ func (w *walker) validate(d *scheduleDraft) (*Schedule, scheduleRefs) {
 	}
 	s.Jitter = w.duration(d.jitter, p.child("jitter"), 0)
 	s.Catchup = w.duration(d.catchup, p.child("catchup"), defaultCatchup)
-	s.Deadline = w.deadline(d, s.Jitter)
+	s.Deadline = w.deadline(d, s.Jitter, s.Catchup)
 	if d.maxAttempts != nil {
 		s.MaxAttempts = w.integer(d.maxAttempts, p.child("max_attempts"), 1, maxMaxAttempts, defaultMaxAttempts)
 	}
@@ -142,25 +142,55 @@ func (w *walker) duration(n *yaml.Node, p path, def time.Duration) time.Duration
 	return d
 }
 
-// deadline reads the schedule's deadline: positive when given. A deadline
-// no longer than the jitter would let a fire expire before its first
-// attempt, so it is refused; one shorter than catchup is fine (see
-// FORMAT.md: the deadline then decides).
-func (w *walker) deadline(d *scheduleDraft, jitter time.Duration) time.Duration {
-	p := d.p.child("deadline")
-	v := w.duration(d.deadline, p, -1)
-	switch {
-	case v == -1:
-		return 0
-	case v == 0:
-		w.errf(d.deadline, p, "must be positive (leave it out for no deadline)")
-		return 0
-	case v <= jitter:
-		w.errf(d.deadline, p, "%s is not longer than jitter %s: a jittered fire could expire before its first attempt",
-			formatDuration(v), formatDuration(jitter))
+// deadline reads the schedule's deadline: a positive duration, or none
+// (0, no deadline); left out, the default for the schedule's catch-up
+// window and jitter (see defaultDeadline). A deadline no longer than the
+// jitter would let a fire expire before its first attempt, so it is
+// refused; one shorter than catchup is fine (see FORMAT.md: the deadline
+// then decides).
+func (w *walker) deadline(d *scheduleDraft, jitter, catchup time.Duration) time.Duration {
+	def := defaultDeadline(catchup, jitter)
+	n, p := d.deadline, d.p.child("deadline")
+	if n == nil {
+		return def
+	}
+	s, ok := w.text(n, p, "a duration such as 2h, or none", "!!int", "!!float")
+	if !ok {
+		return def
+	}
+	if s == "none" {
 		return 0
 	}
-	return v
+	v, err := parseDuration(s)
+	switch {
+	case err != nil && strings.EqualFold(s, "none"):
+		w.errf(n, p, "%s: write none, in lower case, for no deadline", quoteShort(s))
+	case err != nil:
+		w.errf(n, p, "%s is neither a duration (use units such as 90s, 5m, 2h or 1d) nor none", quoteShort(s))
+	case v < 0:
+		w.errf(n, p, "must not be negative")
+	case v == 0:
+		w.errf(n, p, "must be positive (write none for no deadline)")
+	case v <= jitter:
+		w.errf(n, p, "%s is not longer than jitter %s: a jittered fire could expire before its first attempt",
+			formatDuration(v), formatDuration(jitter))
+	default:
+		return v
+	}
+	return def
+}
+
+// defaultDeadline is the deadline of a schedule that leaves it out:
+// DefaultDeadline, or catchup + jitter when that is longer, since a fire
+// may be caught up until catchup after its jittered instant and must then
+// still be publishable. It is 0 (no deadline) only when the sum overflows,
+// which a catch-up window of centuries would need.
+func defaultDeadline(catchup, jitter time.Duration) time.Duration {
+	sum := catchup + jitter
+	if sum < catchup {
+		return 0
+	}
+	return max(DefaultDeadline, sum)
 }
 
 // integer reads an integer scalar in [lo, hi]; def when it is not one.
