@@ -1,8 +1,11 @@
 package fakex
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"html/template"
+	"io"
 	"net/http"
 	"slices"
 	"time"
@@ -19,11 +22,23 @@ func (s *Server) controlRoutes(m *http.ServeMux) {
 		writeJSON(w, http.StatusOK, s.Requests())
 	})
 	m.HandleFunc("GET /_fake/faults", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, s.Faults())
+		out := []faultJSON{}
+		for _, f := range s.Faults() {
+			out = append(out, toFaultJSON(f))
+		}
+		writeJSON(w, http.StatusOK, out)
 	})
 	m.HandleFunc("POST /_fake/faults", s.postFault)
 	m.HandleFunc("DELETE /_fake/faults", func(w http.ResponseWriter, r *http.Request) {
 		s.ClearFaults()
+		w.WriteHeader(http.StatusNoContent)
+	})
+	m.HandleFunc("GET /_fake/chaos", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, toChaosJSON(s.Chaos()))
+	})
+	m.HandleFunc("PUT /_fake/chaos", s.putChaos)
+	m.HandleFunc("DELETE /_fake/chaos", func(w http.ResponseWriter, r *http.Request) {
+		s.SetChaos(Chaos{})
 		w.WriteHeader(http.StatusNoContent)
 	})
 	m.HandleFunc("POST /_fake/users", s.postUser)
@@ -39,41 +54,119 @@ func controlError(w http.ResponseWriter, status int, msg string) {
 // decodeControl decodes a control-plane body strictly: a typo in a fault
 // must not silently inject a different one.
 func decodeControl(w http.ResponseWriter, r *http.Request, v any) bool {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxJSONBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		controlError(w, http.StatusBadRequest, "decoding the body: "+err.Error())
+	if err := decodeStrict(http.MaxBytesReader(w, r.Body, maxJSONBody), v); err != nil {
+		controlError(w, http.StatusBadRequest, err.Error())
 		return false
 	}
 	return true
 }
 
-// faultJSON is a Fault as the control plane takes it: latency as a Go
-// duration ("1.5s").
+func decodeStrict(rd io.Reader, v any) error {
+	dec := json.NewDecoder(rd)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("decoding the body: %w", err)
+	}
+	return nil
+}
+
+// faultJSON is a Fault as the control plane takes and shows it: latency
+// as a Go duration ("1.5s").
 type faultJSON struct {
 	Fault
 	Latency string `json:"latency,omitempty"`
 }
 
-func (s *Server) postFault(w http.ResponseWriter, r *http.Request) {
-	var f faultJSON
-	if !decodeControl(w, r, &f) {
-		return
+func toFaultJSON(f Fault) faultJSON {
+	out := faultJSON{Fault: f}
+	if f.Latency > 0 {
+		out.Latency = f.Latency.String()
 	}
-	if _, ok := DefaultLimits()[f.Endpoint]; !ok {
-		controlError(w, http.StatusBadRequest, "unknown endpoint "+f.Endpoint+`: want e.g. "POST /2/tweets"`)
-		return
+	return out
+}
+
+// ParseFault reads a fault as POST /_fake/faults and `herald fake-x
+// --fault` take it: a JSON object with Fault's members, latency as a Go
+// duration ("1.5s") and times in RFC 3339. Unknown members are refused,
+// and so is a fault that Validate refuses.
+func ParseFault(data []byte) (Fault, error) {
+	f, err := parseFault(bytes.NewReader(data))
+	if err != nil {
+		return Fault{}, fmt.Errorf("fault %s: %w", data, err)
+	}
+	return f, nil
+}
+
+func parseFault(rd io.Reader) (Fault, error) {
+	var f faultJSON
+	if err := decodeStrict(rd, &f); err != nil {
+		return Fault{}, err
 	}
 	if f.Latency != "" {
 		d, err := time.ParseDuration(f.Latency)
 		if err != nil || d < 0 {
-			controlError(w, http.StatusBadRequest, "latency "+f.Latency+": want a Go duration such as 1.5s")
-			return
+			return Fault{}, fmt.Errorf("%w: latency %s: want a Go duration such as 1.5s", errBadFault, f.Latency)
 		}
 		f.Fault.Latency = d
 	}
-	s.Inject(f.Fault)
+	if err := f.Fault.Validate(); err != nil {
+		return Fault{}, err
+	}
+	return f.Fault, nil
+}
+
+func (s *Server) postFault(w http.ResponseWriter, r *http.Request) {
+	f, err := parseFault(http.MaxBytesReader(w, r.Body, maxJSONBody))
+	if err != nil {
+		controlError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	s.Inject(f)
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// chaosJSON is a Chaos as the control plane takes and shows it: hang and
+// reset as Go durations.
+type chaosJSON struct {
+	Rate      float64     `json:"rate"`
+	Seed      uint64      `json:"seed"`
+	Kinds     []ChaosKind `json:"kinds,omitempty"`
+	Endpoints []string    `json:"endpoints,omitempty"`
+	Hang      string      `json:"hang,omitempty"`
+	Reset     string      `json:"reset,omitempty"`
+}
+
+func toChaosJSON(c Chaos) chaosJSON {
+	return chaosJSON{Rate: c.Rate, Seed: c.Seed, Kinds: c.Kinds, Endpoints: c.Endpoints, Hang: c.Hang.String(), Reset: c.Reset.String()}
+}
+
+// putChaos replaces the chaos configuration (and reseeds it).
+func (s *Server) putChaos(w http.ResponseWriter, r *http.Request) {
+	var cj chaosJSON
+	if !decodeControl(w, r, &cj) {
+		return
+	}
+	c := Chaos{Rate: cj.Rate, Seed: cj.Seed, Kinds: cj.Kinds, Endpoints: cj.Endpoints}
+	for _, d := range []struct {
+		name, v string
+		out     *time.Duration
+	}{{"hang", cj.Hang, &c.Hang}, {"reset", cj.Reset, &c.Reset}} {
+		if d.v == "" {
+			continue
+		}
+		v, err := time.ParseDuration(d.v)
+		if err != nil {
+			controlError(w, http.StatusBadRequest, d.name+" "+d.v+": want a Go duration such as 3s")
+			return
+		}
+		*d.out = v
+	}
+	if err := c.Validate(); err != nil {
+		controlError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	s.SetChaos(c)
+	writeJSON(w, http.StatusOK, toChaosJSON(s.Chaos()))
 }
 
 // userJSON is a User as the control plane takes it.

@@ -20,13 +20,18 @@
 //     required, media_ids 1 to 4 numeric strings, media exclusive of poll,
 //     quote and card, media the author uploaded, unexpired and processed (4
 //     images, or 1 GIF or video), replies only to posts that exist (403),
-//     duplicate text per author refused with X's 403.
+//     duplicate text per author refused with X's 403 (judged on the text
+//     the author wrote, over Options.DuplicateWindow). A post with media
+//     gets X's t.co link appended to its text (a space and 23
+//     characters), described in entities.urls (with the media_key) and
+//     display_text_range when tweet.fields asks for them.
 //   - DELETE /2/tweets/:id by the author only; GET /2/tweets?ids= with up to
 //     100 ids, public_metrics for anyone, non_public_metrics and
 //     organic_metrics for the author's posts of the last 30 days only;
 //     GET /2/users/:id/tweets newest first with since_id, until_id,
-//     start_time, end_time, max_results 5..100, pagination_token and meta;
-//     GET /2/users/me.
+//     start_time, end_time, max_results 5..100, pagination_token and meta,
+//     where a new post appears only Options.TimelineLag after its
+//     creation, as on X, where it can take a few seconds; GET /2/users/me.
 //   - Media: one-shot upload (multipart or JSON base64), chunked
 //     initialize/append/finalize, STATUS polling with processing_info
 //     (pending, in_progress, succeeded or failed, check_after_secs) for GIF
@@ -49,14 +54,18 @@
 //     headers. Token scopes are not checked.
 //   - OAuth 1.0a timestamps and nonces are not checked; the authorization
 //     code flow is not served (register users with tokens instead).
-//   - URLs in post text are not rewritten to t.co links, as X does in the
-//     text it returns: a client that compares texts must not rely on that.
+//   - URLs in the authored text are not rewritten to t.co links, as X does
+//     in the text it returns, and entities lists only the media link (no
+//     URLs, mentions or hashtags of the authored text): a client that
+//     compares texts must not rely on that.
 //   - Expansions and the *.fields other than tweet.fields are accepted and
 //     ignored; tweet.fields values the fake cannot fill are left out. Posts
 //     are visible to every user (no protected accounts, no blocks); the
 //     3,200-post cap of user timelines is not applied.
-//   - Duplicate detection compares the exact text with the author's posts
-//     that are not deleted, whatever their age.
+//   - Duplicate detection compares the exact authored text with the
+//     author's posts that are not deleted, created within
+//     Options.DuplicateWindow, by default whatever their age (X does not
+//     publish its window).
 //   - Media bytes are counted, not kept; images are recognised by their
 //     first bytes, GIF and video are not decoded (no duration check). A
 //     media id may be attached by its uploader and additional_owners.
@@ -64,16 +73,23 @@
 //     exist answers 400; deleting an unknown or deleted post answers
 //     {"deleted": false}: X documents neither.
 //
-// Beyond X, the fake has faults (Inject, or POST /_fake/faults): a status
-// with a body, latency on a real timer, a 429 with a given reset, and a
-// connection dropped before the request is acted on or after (the post is
-// then stored but the client gets no answer). Every request is recorded
-// (Requests, GET /_fake/requests) so tests can assert what reached "X".
-// The page at / lists the accepted posts for people watching a demo.
+// Beyond X, the fake has faults (Inject, POST /_fake/faults, or `herald
+// fake-x --fault`): a status with a body; latency on a real timer; a 429
+// with a given reset and requests left, rate-limit headers left out, or a
+// 24-hour window reported exhausted; a connection dropped before the
+// request is acted on or after (the post is then stored but the client
+// gets no answer); and, with AfterStore, a post stored and then answered
+// with a 5xx or held back past the client's timeout. Chaos (Options.Chaos,
+// SetChaos, PUT /_fake/chaos) injects those faults at random, from a
+// seeded source, for soak tests. Every request is recorded (Requests, GET
+// /_fake/requests), each faulted one marked, so tests can assert what
+// reached "X". The page at / lists the accepted posts for people watching
+// a demo.
 //
 // Time comes from the injected clock.Clock: tests drive token expiry,
-// rate-limit windows and media processing with clock.Fake. Only fault
-// latency uses real timers.
+// rate-limit windows, media processing, the timeline lag and the
+// duplicate window with clock.Fake. Only fault latency and chaos hangs
+// use real timers, as the client timeouts they test do.
 //
 // The package imports clock and schedules (for the weighted length) and
 // nothing else of Herald's; nothing but tests and the command import it.

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // tweetFields are the values of tweet.fields X accepts (TweetFieldsParameter
@@ -39,6 +40,8 @@ type tweetJSON struct {
 	PublicMetrics    *PublicMetrics    `json:"public_metrics,omitempty"`
 	NonPublicMetrics *NonPublicMetrics `json:"non_public_metrics,omitempty"`
 	OrganicMetrics   *OrganicMetrics   `json:"organic_metrics,omitempty"`
+	Entities         *entities         `json:"entities,omitempty"`
+	DisplayTextRange []int             `json:"display_text_range,omitempty"`
 }
 
 type referencedTweet struct {
@@ -120,6 +123,18 @@ func (s *Server) render(p *post, fields map[string]bool, viewer string, now time
 		if t.ReplySettings == "" {
 			t.ReplySettings = "everyone"
 		}
+	}
+	// Both are tweet.fields of X's document (2.166), so, like every field
+	// but the defaults, they come only when asked. entities carries only
+	// the media link: the fake recognises no URLs, mentions or hashtags in
+	// the authored text, and leaves entities out when there is nothing to
+	// say. display_text_range is the authored part, [0, 0] for media
+	// alone, as X answers.
+	if fields["entities"] && p.link != nil {
+		t.Entities = p.link.entities()
+	}
+	if fields["display_text_range"] {
+		t.DisplayTextRange = []int{0, utf8.RuneCountInString(p.AuthoredText)}
 	}
 	if fields["public_metrics"] {
 		m := p.metrics.Public
@@ -213,7 +228,7 @@ func (s *Server) lookupPosts(w http.ResponseWriter, r *http.Request, c *call) {
 }
 
 // userPosts is GET /2/users/:id/tweets: the user's posts, newest first,
-// paginated.
+// paginated; a post joins it only TimelineLag after its creation.
 func (s *Server) userPosts(w http.ResponseWriter, r *http.Request, c *call) {
 	q := r.URL.Query()
 	allowed := append([]string{"since_id", "until_id", "max_results", "pagination_token", "exclude", "start_time", "end_time"}, fieldParams...)
@@ -245,7 +260,7 @@ func (s *Server) userPosts(w http.ResponseWriter, r *http.Request, c *call) {
 	}
 	var match []*post
 	for _, p := range s.posts {
-		if p.AuthorID == id && !p.Deleted && f.keep(p) {
+		if p.AuthorID == id && !p.Deleted && f.keep(p) && !c.now.Before(p.CreatedAt.Add(s.lag)) {
 			match = append(match, p)
 		}
 	}

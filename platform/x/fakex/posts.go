@@ -12,15 +12,23 @@ import (
 
 // Post is a post the fake accepted, as Posts returns it.
 type Post struct {
-	ID        string        `json:"id"`
-	AuthorID  string        `json:"author_id"`
-	Text      string        `json:"text"`
-	MediaIDs  []string      `json:"media_ids,omitempty"`
-	ReplyTo   string        `json:"reply_to,omitempty"` // the post this one answers (threads)
-	QuoteOf   string        `json:"quote_tweet_id,omitempty"`
-	CreatedAt time.Time     `json:"created_at"`
-	Deleted   bool          `json:"deleted,omitempty"`
-	Metrics   PublicMetrics `json:"public_metrics"`
+	ID       string `json:"id"`
+	AuthorID string `json:"author_id"`
+	// Username is the author's handle when the post was created.
+	Username string `json:"username,omitempty"`
+	// Text is the text as X stores and returns it: with media, the
+	// authored text then a space and a t.co link to the media (the link
+	// alone without authored text).
+	Text string `json:"text"`
+	// AuthoredText is the text the client sent, what duplicate content
+	// is judged on.
+	AuthoredText string        `json:"authored_text"`
+	MediaIDs     []string      `json:"media_ids,omitempty"`
+	ReplyTo      string        `json:"reply_to,omitempty"` // the post this one answers (threads)
+	QuoteOf      string        `json:"quote_tweet_id,omitempty"`
+	CreatedAt    time.Time     `json:"created_at"`
+	Deleted      bool          `json:"deleted,omitempty"`
+	Metrics      PublicMetrics `json:"public_metrics"`
 	// AltTexts are the alt texts of the media as they were when the post
 	// was created (alt text set afterwards does not reach it here).
 	AltTexts map[string]string `json:"alt_texts,omitempty"`
@@ -69,6 +77,7 @@ type post struct {
 	conversationID string
 	replyToUser    string
 	replySettings  string
+	link           *mediaLink // the t.co link of a post with media
 }
 
 func (p *post) snapshot() Post {
@@ -192,7 +201,8 @@ func nonEmpty(s string) []string {
 // storePost applies the rules that need the fake's state and stores the
 // post. s.mu is held.
 func (s *Server) storePost(c *call, req createRequest, text string, mediaIDs []string) (*post, problem) {
-	p := &post{Post: Post{AuthorID: c.user.ID, Text: text, CreatedAt: c.now, QuoteOf: req.QuoteTweetID}, replySettings: req.ReplySettings}
+	p := &post{Post: Post{AuthorID: c.user.ID, Username: c.user.Username, Text: text, AuthoredText: text, CreatedAt: c.now, QuoteOf: req.QuoteTweetID},
+		replySettings: req.ReplySettings}
 	if req.Reply != nil {
 		parent := s.postByID[req.Reply.InReplyToTweetID]
 		if parent == nil || parent.Deleted {
@@ -212,20 +222,37 @@ func (s *Server) storePost(c *call, req createRequest, text string, mediaIDs []s
 		}
 		p.MediaIDs, p.AltTexts = append([]string(nil), mediaIDs...), alts
 	}
-	if strings.TrimSpace(text) != "" {
-		for _, q := range s.posts {
-			if q.AuthorID == p.AuthorID && !q.Deleted && q.Text == text {
-				return nil, blank(http.StatusForbidden, detailDuplicate)
-			}
-		}
+	if s.duplicate(p.AuthorID, text, c.now) {
+		return nil, blank(http.StatusForbidden, detailDuplicate)
 	}
 	p.ID = s.ids.next(c.now)
 	if p.conversationID == "" {
 		p.conversationID = p.ID
 	}
+	if len(p.MediaIDs) > 0 {
+		p.link = s.newMediaLink(p, text)
+		p.Text = p.link.appendTo(text)
+	}
 	s.posts = append(s.posts, p)
 	s.postByID[p.ID] = p
 	return p, problem{}
+}
+
+// duplicate reports whether a post of the author that is not deleted,
+// created within the duplicate window (ever, when there is none), has the
+// same authored text. An empty text (a post of media only) is never a
+// duplicate. s.mu is held.
+func (s *Server) duplicate(authorID, text string, now time.Time) bool {
+	if strings.TrimSpace(text) == "" {
+		return false
+	}
+	for _, q := range s.posts {
+		if q.AuthorID == authorID && !q.Deleted && q.AuthoredText == text &&
+			(s.dupWindow <= 0 || now.Sub(q.CreatedAt) < s.dupWindow) {
+			return true
+		}
+	}
+	return false
 }
 
 // deletePost is DELETE /2/tweets/:id; only the author may delete.

@@ -3,6 +3,7 @@ package fakex
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -184,6 +185,55 @@ func (rc rateCheck) setHeaders(h http.Header) {
 	}
 	put(headerUser24h, rc.user24)
 	put(headerApp24h, rc.app24)
+}
+
+// fault makes the headers of an injected 429 say what f asks: the
+// reported window exhausted (or with f.Remaining left) until f.Reset, and
+// a 24-hour window exhausted when f.Exhausted24h names one.
+func (rc *rateCheck) fault(f *Fault, now time.Time) {
+	if f.Status != http.StatusTooManyRequests {
+		return
+	}
+	reset := f.Reset
+	if reset.IsZero() {
+		reset = now.Add(window15m)
+	}
+	limit := 0
+	if p := rc.primary(); p != nil {
+		limit = p.limit
+	}
+	rc.primaryOverride = &windowState{limit: limit, remaining: f.Remaining, reset: reset}
+	exhaust := func(w *windowState) *windowState {
+		out := windowState{limit: limit, reset: now.Add(window24h)}
+		if w != nil {
+			out.limit, out.reset = w.limit, w.reset
+		}
+		if !f.Reset24h.IsZero() {
+			out.reset = f.Reset24h
+		}
+		return &out
+	}
+	switch f.Exhausted24h {
+	case "user":
+		rc.user24 = exhaust(rc.user24)
+	case "app":
+		rc.app24 = exhaust(rc.app24)
+	}
+}
+
+// omitHeaders deletes the rate-limit headers a fault leaves out; a name
+// ending in "*" stands for the limit, remaining and reset of its family.
+func omitHeaders(h http.Header, names []string) {
+	for _, name := range names {
+		prefix, family := strings.CutSuffix(strings.ToLower(name), "*")
+		if !family {
+			h.Del(name)
+			continue
+		}
+		for _, suffix := range []string{"limit", "remaining", "reset"} {
+			h.Del(prefix + suffix)
+		}
+	}
 }
 
 // SetLimit changes an endpoint's limits from now on; windows already open

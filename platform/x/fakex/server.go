@@ -29,6 +29,20 @@ type Options struct {
 	// MediaTTL is how long a media id can be attached to a post after its
 	// upload began (X's expires_after_secs). Default 24h.
 	MediaTTL time.Duration
+	// TimelineLag is how long a new post stays out of GET
+	// /2/users/:id/tweets: it appears once the fake's clock is TimelineLag
+	// past its creation, as on X, where "not in the timeline yet" right
+	// after a send proves nothing. Lookups by id are not delayed. Default
+	// 0, at once.
+	TimelineLag time.Duration
+	// DuplicateWindow is how far back a post's authored text makes a new
+	// post of the same author with the same text a duplicate (X's 403).
+	// 0, the default, means forever: any post of the author that is not
+	// deleted, whatever its age. X does not publish its window.
+	DuplicateWindow time.Duration
+	// Chaos injects random faults for soak tests; the zero value injects
+	// none. New panics on a Chaos that Validate refuses.
+	Chaos Chaos
 }
 
 // Server is a fake X API v2 server; it is an http.Handler. All its methods
@@ -39,6 +53,8 @@ type Server struct {
 	mux        *http.ServeMux
 	processing time.Duration
 	mediaTTL   time.Duration
+	lag        time.Duration // Options.TimelineLag
+	dupWindow  time.Duration // Options.DuplicateWindow
 
 	mu       sync.Mutex
 	ids      idGen
@@ -52,6 +68,7 @@ type Server struct {
 	limits   map[string]Limit
 	windows  map[windowKey]*window
 	faults   []*Fault
+	chaos    chaosState
 	requests []Request
 }
 
@@ -66,7 +83,14 @@ type Request struct {
 	At       time.Time `json:"at"`             // on the fake's clock
 	Status   int       `json:"status"`         // 0 when no answer was sent
 	Dropped  bool      `json:"dropped,omitempty"`
-	Fault    bool      `json:"fault,omitempty"` // an injected fault answered
+	Fault    bool      `json:"fault,omitempty"` // an injected or chaos fault answered
+	// Chaos is the kind of the chaos fault that answered, if one did.
+	Chaos ChaosKind `json:"chaos,omitempty"`
+	// Outcome is the status the endpoint itself answered when a fault
+	// sent another answer or none after letting the request act
+	// (DropAfterStore, AfterStore): 201 on POST /2/tweets means the post
+	// was stored, whatever the client saw.
+	Outcome int `json:"outcome,omitempty"`
 }
 
 // New returns a fake X server with no users.
@@ -76,6 +100,9 @@ func New(o Options) *Server {
 		logger:     o.Logger,
 		processing: o.MediaProcessing,
 		mediaTTL:   o.MediaTTL,
+		lag:        max(o.TimelineLag, 0),
+		dupWindow:  max(o.DuplicateWindow, 0),
+		chaos:      newChaos(o.Chaos),
 		users:      map[string]*user{},
 		access:     map[string]*accessToken{},
 		refresh:    map[string]*refreshToken{},
@@ -148,14 +175,13 @@ func (s *Server) api(endpoint string, h apiHandler) http.Handler {
 		now := s.clock.Now()
 		sw := &statusWriter{ResponseWriter: w}
 		rec := Request{Endpoint: endpoint, Method: r.Method, Path: r.URL.Path, At: now}
-		defer func() { s.record(&rec, sw) }()
-		u, app, ok := s.authenticate(r, now)
-		if !ok {
+		if u, app, ok := s.authenticate(r, now); ok {
+			rec.User, rec.App = u.ID, app
+			s.serve(sw, r, &call{user: u, app: app, now: now}, endpoint, h, &rec)
+		} else {
 			writeProblem(sw, blank(http.StatusUnauthorized, "Unauthorized"))
-			return
 		}
-		rec.User, rec.App = u.ID, app
-		s.serve(sw, r, &call{user: u, app: app, now: now}, endpoint, h, &rec)
+		s.finish(&rec, sw)
 	})
 }
 
@@ -167,7 +193,6 @@ func (s *Server) oauth(endpoint string, h apiHandler) http.Handler {
 		now := s.clock.Now()
 		sw := &statusWriter{ResponseWriter: w}
 		rec := Request{Endpoint: endpoint, Method: r.Method, Path: r.URL.Path, At: now}
-		defer func() { s.record(&rec, sw) }()
 		c := &call{now: now, app: r.PostFormValue("client_id")}
 		if u := s.tokenOwner(r.PostFormValue("refresh_token"), r.PostFormValue("token")); u != nil {
 			c.user, rec.User = u, u.ID
@@ -177,6 +202,7 @@ func (s *Server) oauth(endpoint string, h apiHandler) http.Handler {
 		}
 		rec.App = c.app
 		s.serve(sw, r, c, endpoint, h, &rec)
+		s.finish(&rec, sw)
 	})
 }
 
@@ -190,6 +216,9 @@ func (s *Server) serve(w *statusWriter, r *http.Request, c *call, endpoint strin
 	var f *Fault
 	if rc.allowed {
 		f = s.takeFault(endpoint, c.user)
+		if f == nil {
+			f, rec.Chaos = s.chaos.draw(endpoint, c.now)
+		}
 	}
 	s.mu.Unlock()
 	if !rc.allowed {
@@ -197,39 +226,43 @@ func (s *Server) serve(w *statusWriter, r *http.Request, c *call, endpoint strin
 		writeProblem(w, blank(http.StatusTooManyRequests, "Too Many Requests"))
 		return
 	}
-	if f != nil && f.Status == http.StatusTooManyRequests {
-		reset := f.Reset
-		if reset.IsZero() {
-			reset = c.now.Add(window15m)
-		}
-		limit := 0
-		if p := rc.primary(); p != nil {
-			limit = p.limit
-		}
-		rc.primaryOverride = &windowState{limit: limit, remaining: 0, reset: reset}
+	if f == nil {
+		rc.setHeaders(w.Header())
+		h(w, r, c)
+		return
 	}
+	rec.Fault = true
+	rc.fault(f, c.now)
 	rc.setHeaders(w.Header())
-	if f != nil {
-		rec.Fault = true
-		if s.applyFault(w, r, *f, c, h, rec) {
-			return
-		}
+	omitHeaders(w.Header(), f.OmitHeaders)
+	if !s.applyFault(w, r, *f, c, h, rec) {
+		h(w, r, c)
 	}
-	h(w, r, c)
 }
 
-// record keeps a request for Requests; it runs even when the handler
-// panicked to drop the connection.
+// finish records the request, then drops the connection if a fault asked
+// for it: a test that sees the drop finds the request recorded.
+func (s *Server) finish(rec *Request, sw *statusWriter) {
+	s.record(rec, sw)
+	if rec.Dropped {
+		drop(sw)
+	}
+}
+
+// record keeps a request for Requests.
 func (s *Server) record(rec *Request, sw *statusWriter) {
 	rec.Status = sw.status
 	s.mu.Lock()
 	s.requests = append(s.requests, *rec)
 	s.mu.Unlock()
 	s.logger.Debug("fake x request", slog.String("endpoint", rec.Endpoint), slog.String("user", rec.User),
-		slog.Int("status", rec.Status), slog.Bool("dropped", rec.Dropped), slog.Bool("fault", rec.Fault))
+		slog.Int("status", rec.Status), slog.Bool("dropped", rec.Dropped), slog.Bool("fault", rec.Fault),
+		slog.String("chaos", string(rec.Chaos)), slog.Int("outcome", rec.Outcome))
 }
 
-// Requests returns every request answered so far, in arrival order.
+// Requests returns every request answered so far, in the order their
+// handling ended (a request held back by latency comes after those
+// answered meanwhile).
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
