@@ -12,6 +12,9 @@ type NewJob struct {
 	store.NewJob
 	PlannedAt int64
 	DueAt     int64
+	// PostJSON is the post to freeze, encoded ("" for none); NewJob.Post is
+	// then its stored form (see NormalPost).
+	PostJSON string
 }
 
 // CheckCreate validates p and returns its jobs with defaults applied.
@@ -45,6 +48,11 @@ func CheckCreate(p store.CreateJobsParams) (now int64, jobs []NewJob, err error)
 		}
 		if out.DueAt, err = Nanos("DueAt", j.DueAt); err != nil {
 			return 0, nil, fmt.Errorf("job %d: %w", i, err)
+		}
+		if j.Post != nil {
+			if out.Post, out.PostJSON, err = CheckPost(j.Post); err != nil {
+				return 0, nil, fmt.Errorf("job %d: %w", i, err)
+			}
 		}
 		jobs[i] = out
 	}
@@ -98,10 +106,13 @@ func CheckClaim(p store.ClaimJobsParams) (c Claim, err error) {
 }
 
 // CreateClaim validates the claim a CreateJobs call asks for (its
-// ClaimLeaseUntil and Node): the zero Claim when it asks for none. The
-// stores claim, in the same statement or transaction, the jobs they create
-// planned and due at Now.
+// ClaimLeaseUntil, ClaimLimit and Node): the zero Claim when it asks for
+// none. The stores claim, in the same statement or transaction, the first
+// Limit jobs (in input order) they create planned and due at Now.
 func CreateClaim(p store.CreateJobsParams) (Claim, error) {
+	if p.ClaimLimit < 0 {
+		return Claim{}, fmt.Errorf("create jobs: negative ClaimLimit: %w", store.ErrInvalid)
+	}
 	if p.ClaimLeaseUntil.IsZero() {
 		return Claim{}, nil
 	}
@@ -109,6 +120,10 @@ func CreateClaim(p store.CreateJobsParams) (Claim, error) {
 		LeaseUntil: p.ClaimLeaseUntil, Detail: "claimed at creation"})
 	if err != nil {
 		return c, fmt.Errorf("create jobs: ClaimLeaseUntil: %w", err)
+	}
+	c.Limit = len(p.Jobs)
+	if p.ClaimLimit > 0 {
+		c.Limit = min(p.ClaimLimit, len(p.Jobs))
 	}
 	return c, nil
 }
@@ -119,6 +134,9 @@ type Transition struct {
 	NowN int64
 	// DueN is the new due_at, or 0 to keep it.
 	DueN int64
+	// SentN is SentAt, or 0 when not set: first_sent_at becomes it unless
+	// already set.
+	SentN int64
 	// CheckLease: the update must match Node and Attempt (out of running).
 	CheckLease bool
 	// Tasks are the metrics tasks to create if the transition applies.
@@ -157,6 +175,12 @@ func CheckTransition(p store.TransitionParams) (t Transition, err error) {
 		}
 		t.CheckLease = true
 	}
+	if !p.SentAt.IsZero() && p.From != store.StatusRunning {
+		return bad("SentAt is only for a transition out of running")
+	}
+	if t.SentN, _, err = OptNanos("SentAt", p.SentAt); err != nil {
+		return bad("%v", err)
+	}
 	if p.Failed && p.To == store.StatusPlanned {
 		return bad("Failed on an operator's retry, which resets Failures")
 	}
@@ -171,7 +195,7 @@ func CheckTransition(p store.TransitionParams) (t Transition, err error) {
 		if t.DueN, err = Nanos("RetryAt", p.RetryAt); err != nil {
 			return bad("%v", err)
 		}
-	case store.StatusPlanned:
+	case store.StatusPlanned, store.StatusUnknown:
 		t.DueN = t.NowN
 		if !p.RetryAt.IsZero() {
 			if t.DueN, err = Nanos("RetryAt", p.RetryAt); err != nil {
@@ -180,6 +204,46 @@ func CheckTransition(p store.TransitionParams) (t Transition, err error) {
 		}
 	}
 	return t, nil
+}
+
+// RecordPosts is a validated store.RecordPostsParams.
+type RecordPosts struct {
+	store.RecordPostsParams
+	// NowN is Now; SentN is SentAt, 0 when not set.
+	NowN, SentN int64
+}
+
+// CheckRecordPosts validates p.
+func CheckRecordPosts(p store.RecordPostsParams) (r RecordPosts, err error) {
+	r.RecordPostsParams = p
+	if r.NowN, err = Nanos("Now", p.Now); err != nil {
+		return r, err
+	}
+	if r.SentN, _, err = OptNanos("SentAt", p.SentAt); err != nil {
+		return r, err
+	}
+	return r, nil
+}
+
+// Freeze is a validated store.FreezePostParams.
+type Freeze struct {
+	store.FreezePostParams
+	NowN int64
+	// Post is the post in its stored form, PostJSON its encoding.
+	Post     *store.FrozenPost
+	PostJSON string
+}
+
+// CheckFreeze validates p.
+func CheckFreeze(p store.FreezePostParams) (f Freeze, err error) {
+	f.FreezePostParams = p
+	if f.NowN, err = Nanos("Now", p.Now); err != nil {
+		return f, err
+	}
+	if f.Post, f.PostJSON, err = CheckPost(&p.Post); err != nil {
+		return f, err
+	}
+	return f, nil
 }
 
 // Conflict builds the error for a conditional update that matched no row,
