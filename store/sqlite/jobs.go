@@ -34,12 +34,14 @@ type counter struct {
 	dirty       bool
 }
 
-// CreateJobs records fires in one transaction. The writer lock makes the
-// read of each schedule's counter and the inserts atomic. With
-// ClaimLeaseUntil, a new job planned and due at Now is inserted already
-// running (attempt 1, the node, the lease) rather than inserted and then
-// updated by a claim, and its claim event is recorded after every creation
-// event of the batch, in (due_at, id) order, as a claim would.
+// CreateJobs records fires, with their posts, in one transaction. The
+// writer lock makes the read of each schedule's counter and the inserts
+// atomic. With ClaimLeaseUntil, a new job planned and due at Now (among the
+// first ClaimLimit such, in input order) is inserted already running
+// (attempt 1, the node, the lease, Now as its send floor) rather than
+// inserted and then updated by a claim, and its claim event is recorded
+// after every creation event of the batch, in (due_at, id) order, as a
+// claim would.
 func (s *Store) CreateJobs(ctx context.Context, params store.CreateJobsParams) ([]store.CreateResult, error) {
 	now, jobs, err := storeutil.CheckCreate(params)
 	var cl storeutil.Claim
@@ -55,8 +57,9 @@ func (s *Store) CreateJobs(ctx context.Context, params store.CreateJobsParams) (
 	}
 	err = s.write(ctx, func(tx *sql.Tx) error {
 		insertJob, err := tx.PrepareContext(ctx, `INSERT INTO jobs (schedule_id, planned_at, due_at, status, attempt, run,
-			trigger_kind, correlation_id, node, lease_until, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (schedule_id, planned_at) DO NOTHING RETURNING `+jobColumns)
+			trigger_kind, correlation_id, node, lease_until, created_at, updated_at, post, send_floor)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (schedule_id, planned_at) DO NOTHING RETURNING `+jobColumnsToPost+`, NULL, send_floor, first_sent_at`)
 		if err != nil {
 			return interpretError(err)
 		}
@@ -91,14 +94,17 @@ func (s *Store) CreateJobs(ctx context.Context, params store.CreateJobsParams) (
 				counters[nj.ScheduleID] = c
 				order = append(order, nj.ScheduleID)
 			}
-			status, attempt, node, lease := nj.Status, 0, "", sql.NullInt64{}
-			claim := !params.ClaimLeaseUntil.IsZero() && nj.Status == store.StatusPlanned && nj.DueAt <= now
+			status, attempt, node, lease, floor := nj.Status, 0, "", sql.NullInt64{}, sql.NullInt64{}
+			claim := !params.ClaimLeaseUntil.IsZero() && len(claimed) < cl.Limit && nj.Status == store.StatusPlanned && nj.DueAt <= now
 			if claim {
-				status, attempt, node, lease = store.StatusRunning, 1, params.Node, sql.NullInt64{Int64: cl.LeaseUntilN, Valid: true}
+				status, attempt, node = store.StatusRunning, 1, params.Node
+				lease, floor = sql.NullInt64{Int64: cl.LeaseUntilN, Valid: true}, sql.NullInt64{Int64: now, Valid: true}
 			}
+			post := sql.NullString{String: nj.PostJSON, Valid: nj.PostJSON != ""}
 			job, err := scanJob(insertJob.QueryRowContext(ctx, nj.ScheduleID, nj.PlannedAt, nj.DueAt, string(status), attempt,
-				c.lastRun+1, string(nj.Trigger), nj.CorrelationID, node, lease, now, now))
+				c.lastRun+1, string(nj.Trigger), nj.CorrelationID, node, lease, now, now, post, floor))
 			if err == nil {
+				job.Post = nj.Post
 				c.lastRun, c.dirty = job.Run, true
 				if nj.Trigger != store.TriggerManual && (!c.lastPlanned.Valid || nj.PlannedAt > c.lastPlanned.Int64) {
 					c.lastPlanned = sql.NullInt64{Int64: nj.PlannedAt, Valid: true}
@@ -113,7 +119,8 @@ func (s *Store) CreateJobs(ctx context.Context, params store.CreateJobsParams) (
 					// The result's Job is the job as created; the claim's, as stored.
 					results[i].Claim = &store.Change{Job: job}
 					results[i].Job.Status, results[i].Job.Attempt, results[i].Job.Node = nj.Status, 0, ""
-					results[i].Job.LeaseUntil = time.Time{}
+					results[i].Job.LeaseUntil, results[i].Job.SendFloor = time.Time{}, time.Time{}
+					results[i].Job.Post = nj.Post.Clone() // not shared with the claim's
 					claimed = append(claimed, i)
 				}
 				continue
@@ -206,8 +213,8 @@ func claim(ctx context.Context, tx *sql.Tx, c storeutil.Claim) ([]store.Change, 
 		if err != nil || len(picks) == 0 {
 			return err
 		}
-		update, err := tx.PrepareContext(ctx, `UPDATE jobs SET status = 'running', attempt = attempt + 1, node = ?,
-			lease_until = ?, updated_at = ? WHERE id = ? RETURNING `+jobColumns)
+		update, err := tx.PrepareContext(ctx, `UPDATE jobs SET status = 'running', attempt = attempt + 1, node = ?1,
+			lease_until = ?2, updated_at = ?3, send_floor = ?3 WHERE id = ?4 RETURNING `+jobColumns)
 		if err != nil {
 			return interpretError(err)
 		}

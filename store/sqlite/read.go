@@ -11,7 +11,12 @@ import (
 	"github.com/herald-social/herald/store/internal/storeutil"
 )
 
-const jobColumns = `id, schedule_id, planned_at, due_at, status, attempt, run, trigger_kind,
+const jobColumns = jobColumnsToPost + `, post, send_floor, first_sent_at`
+
+// jobColumnsToPost are the job columns before post: a statement that knows
+// the post (it just wrote it) reads NULL in its place and sets it from what
+// it wrote, rather than decode it back.
+const jobColumnsToPost = `id, schedule_id, planned_at, due_at, status, attempt, run, trigger_kind,
 	correlation_id, node, lease_until, post_ids, last_error, dead_reason, created_at, updated_at, failures`
 
 const eventColumns = `id, job_id, at, from_status, to_status, node, attempt, detail`
@@ -22,11 +27,13 @@ func scanJob(row scanner) (store.Job, error) {
 	var (
 		j                              store.Job
 		planned, due, created, updated int64
-		lease                          sql.NullInt64
+		lease, floor, sent             sql.NullInt64
 		status, trigger, postIDs       string
+		post                           []byte
 	)
 	err := row.Scan(&j.ID, &j.ScheduleID, &planned, &due, &status, &j.Attempt, &j.Run, &trigger,
-		&j.CorrelationID, &j.Node, &lease, &postIDs, &j.LastError, &j.DeadReason, &created, &updated, &j.Failures)
+		&j.CorrelationID, &j.Node, &lease, &postIDs, &j.LastError, &j.DeadReason, &created, &updated, &j.Failures,
+		&post, &floor, &sent)
 	if err != nil {
 		return j, interpretError(err)
 	}
@@ -35,6 +42,15 @@ func scanJob(row scanner) (store.Job, error) {
 	j.Status, j.Trigger = store.Status(status), store.Trigger(trigger)
 	if lease.Valid {
 		j.LeaseUntil = storeutil.Time(lease.Int64)
+	}
+	if floor.Valid {
+		j.SendFloor = storeutil.Time(floor.Int64)
+	}
+	if sent.Valid {
+		j.FirstSentAt = storeutil.Time(sent.Int64)
+	}
+	if j.Post, err = storeutil.DecodePost(post); err != nil {
+		return j, fmt.Errorf("job %d: %w", j.ID, err)
 	}
 	if err := json.Unmarshal([]byte(postIDs), &j.PostIDs); err != nil {
 		return j, fmt.Errorf("job %d: post_ids: %w", j.ID, err)

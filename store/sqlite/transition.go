@@ -22,6 +22,7 @@ const transitionSQL = `UPDATE jobs SET
 	last_error  = CASE WHEN ?3 <> '' THEN ?3 ELSE last_error END,
 	dead_reason = CASE ?1 WHEN 'dead' THEN ?4 WHEN 'planned' THEN '' ELSE dead_reason END,
 	failures    = CASE WHEN ?1 = 'planned' THEN 0 WHEN ?10 THEN failures + 1 ELSE failures END,
+	first_sent_at = COALESCE(first_sent_at, NULLIF(?11, 0)),
 	updated_at  = ?5
 WHERE id = ?6 AND status = ?7 AND (?8 = 0 OR attempt = ?8) AND (?9 = '' OR node = ?9)
 RETURNING ` + jobColumns
@@ -70,7 +71,7 @@ func (s *Store) Transition(ctx context.Context, params ...store.TransitionParams
 				node = t.Node
 			}
 			job, err := scanJob(update.QueryRowContext(ctx, string(t.To), t.DueN, t.LastError, t.DeadReason, t.NowN,
-				t.JobID, string(t.From), t.Attempt, node, t.Failed))
+				t.JobID, string(t.From), t.Attempt, node, t.Failed, t.SentN))
 			if errors.Is(err, store.ErrNotFound) { // the condition did not hold
 				if results[i].Err, err = conflict(ctx, tx, t); err != nil {
 					return err
@@ -117,6 +118,16 @@ func current(ctx context.Context, tx *sql.Tx, id int64) (found bool, status stor
 		return false, "", "", 0, nil
 	}
 	return err == nil, status, node, attempt, interpretError(err)
+}
+
+// leaseConflict is the error of a lease operation whose update matched no
+// row: a *store.LeaseError, or the error reading the job.
+func leaseConflict(ctx context.Context, tx *sql.Tx, jobID int64, node string, attempt int) error {
+	found, status, actualNode, actualAttempt, err := current(ctx, tx, jobID)
+	if err != nil {
+		return err
+	}
+	return storeutil.LeaseConflict(jobID, node, attempt, found, status, actualNode, actualAttempt)
 }
 
 func conflict(ctx context.Context, tx *sql.Tx, t storeutil.Transition) (itemErr, err error) {
@@ -181,20 +192,16 @@ func (s *Store) RenewLeases(ctx context.Context, params store.RenewLeasesParams)
 // RecordPosts appends post IDs to a running job under the caller's lease.
 func (s *Store) RecordPosts(ctx context.Context, params store.RecordPostsParams) (store.Job, error) {
 	var job store.Job
-	now, err := storeutil.Nanos("Now", params.Now)
+	r, err := storeutil.CheckRecordPosts(params)
 	if err != nil {
 		return job, fmt.Errorf("sqlite: record posts: %w", err)
 	}
 	err = s.write(ctx, func(tx *sql.Tx) error {
-		job, err = scanJob(tx.QueryRowContext(ctx, `UPDATE jobs SET updated_at = ?
+		job, err = scanJob(tx.QueryRowContext(ctx, `UPDATE jobs SET updated_at = ?, first_sent_at = COALESCE(first_sent_at, NULLIF(?, 0))
 			WHERE id = ? AND status = 'running' AND node = ? AND attempt = ? RETURNING `+jobColumns,
-			now, params.JobID, params.Node, params.Attempt))
+			r.NowN, r.SentN, params.JobID, params.Node, params.Attempt))
 		if errors.Is(err, store.ErrNotFound) {
-			found, status, node, attempt, err := current(ctx, tx, params.JobID)
-			if err != nil {
-				return err
-			}
-			return storeutil.LeaseConflict(params.JobID, params.Node, params.Attempt, found, status, node, attempt)
+			return leaseConflict(ctx, tx, params.JobID, params.Node, params.Attempt)
 		}
 		if err != nil {
 			return err
@@ -230,6 +237,16 @@ func (s *Store) ExpireLeases(ctx context.Context, params store.ExpireLeasesParam
 		if err != nil || len(picks) == 0 {
 			return err
 		}
+		// A lost attempt may have sent, from its send floor on (from the
+		// job's creation when an older Herald claimed it without one); its
+		// reconciliation is due at once.
+		update, err := tx.PrepareContext(ctx, `UPDATE jobs SET status = 'unknown', lease_until = NULL, due_at = ?1,
+			first_sent_at = COALESCE(first_sent_at, send_floor, created_at), updated_at = ?1
+			WHERE id = ?2 RETURNING `+jobColumns)
+		if err != nil {
+			return interpretError(err)
+		}
+		defer update.Close()
 		event, err := tx.PrepareContext(ctx, insertEventSQL)
 		if err != nil {
 			return interpretError(err)
@@ -237,8 +254,7 @@ func (s *Store) ExpireLeases(ctx context.Context, params store.ExpireLeasesParam
 		defer event.Close()
 		for _, p := range picks {
 			id, lease := p.id, p.lease
-			job, err := scanJob(tx.QueryRowContext(ctx, `UPDATE jobs SET status = 'unknown', lease_until = NULL, updated_at = ?
-				WHERE id = ? RETURNING `+jobColumns, now, id))
+			job, err := scanJob(update.QueryRowContext(ctx, now, id))
 			if err != nil {
 				return err
 			}
