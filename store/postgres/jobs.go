@@ -68,20 +68,26 @@ func insertEvents(ctx context.Context, tx pgx.Tx, events []store.Event) error {
 // with respect to other creators.
 //
 // With a claim lease ($10 not NULL), a new job that is planned and due at
-// $8 is inserted already running under node $9 (attempt 1, lease $10) and
-// gets a second event, its claim, whose ID ($11 the detail) comes after
-// every creation event of the batch, in (due_at, id) order: the events a
+// $8, among the first $13 such jobs in input order, is inserted already
+// running under node $9 (attempt 1, lease $10, send floor $8) and gets a
+// second event, its claim, whose ID ($11 the detail) comes after every
+// creation event of the batch, in (due_at, id) order: the events a
 // ClaimJobs after the insert would have written, without updating every row
 // just inserted (that update was nearly half of the write: 1,667 fires,
-// 54 ms to create alone, 98 ms to create and then claim).
+// 54 ms to create alone, 98 ms to create and then claim). The count of
+// claimable jobs before each one is a window over ided's own sort by input
+// order, so it costs no sort of its own.
+//
+// $12 are the posts to freeze, JSON (empty for none), cast to jsonb in the
+// insert. The new jobs come back with a NULL post: the caller knows it.
 //
 // Job and event IDs are drawn from the identity sequences up front, in input
 // order, so the statement never joins one CTE to another (with the row
 // estimates of unnest, the planner would pick a nested loop: quadratic), and
 // the new jobs are returned from what was inserted without reading it back.
 var createSQL = `WITH input AS (
-	SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[])
-		WITH ORDINALITY AS i(schedule_id, planned_at, due_at, status, trigger_kind, correlation_id, detail, ord)
+	SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $12::text[])
+		WITH ORDINALITY AS i(schedule_id, planned_at, due_at, status, trigger_kind, correlation_id, detail, post, ord)
 ), fresh AS (
 	SELECT DISTINCT ON (i.schedule_id, i.planned_at) i.*
 	FROM input i
@@ -89,11 +95,12 @@ var createSQL = `WITH input AS (
 	ORDER BY i.schedule_id, i.planned_at, i.ord
 ), numbered AS (
 	SELECT f.*, coalesce(c.last_run, 0) + row_number() OVER (PARTITION BY f.schedule_id ORDER BY f.ord) AS run,
-		$10::bigint IS NOT NULL AND f.status = 'planned' AND f.due_at <= $8 AS claimed
+		$10::bigint IS NOT NULL AND f.status = 'planned' AND f.due_at <= $8 AS claimable
 	FROM fresh f LEFT JOIN schedule_fires c ON c.schedule_id = f.schedule_id
 ), ided AS (
 	-- volatile, so materialised once; evaluated after the sort, so in input order
-	SELECT n.*, nextval('jobs_id_seq') AS job_id, nextval('job_events_id_seq') AS event_id
+	SELECT n.*, n.claimable AND count(*) FILTER (WHERE n.claimable) OVER (ORDER BY n.ord) <= $13 AS claimed,
+		nextval('jobs_id_seq') AS job_id, nextval('job_events_id_seq') AS event_id
 	FROM numbered n ORDER BY n.ord
 ), claims AS (
 	-- after the sort, which reads all of ided first: claim events follow
@@ -102,11 +109,11 @@ var createSQL = `WITH input AS (
 	FROM (SELECT job_id, due_at FROM ided WHERE claimed ORDER BY due_at, job_id) c
 ), ins AS (
 	INSERT INTO jobs (id, schedule_id, planned_at, due_at, status, attempt, run, trigger_kind, correlation_id, node,
-		lease_until, created_at, updated_at)
+		lease_until, created_at, updated_at, post, send_floor)
 	OVERRIDING SYSTEM VALUE
 	SELECT job_id, schedule_id, planned_at, due_at, CASE WHEN claimed THEN 'running' ELSE status END,
 		CASE WHEN claimed THEN 1 ELSE 0 END, run, trigger_kind, correlation_id, CASE WHEN claimed THEN $9 ELSE '' END,
-		CASE WHEN claimed THEN $10::bigint END, $8, $8
+		CASE WHEN claimed THEN $10::bigint END, $8, $8, NULLIF(post, '')::jsonb, CASE WHEN claimed THEN $8::bigint END
 	FROM ided
 ), counters AS (
 	INSERT INTO schedule_fires AS c (schedule_id, last_run, last_planned_at)
@@ -122,10 +129,11 @@ var createSQL = `WITH input AS (
 	SELECT claim_event_id, job_id, $8, 'planned', 'running', $9, 1, $11 FROM claims
 )
 SELECT 'created', event_id, job_id, schedule_id, planned_at, due_at, status, 0, run, trigger_kind,
-	correlation_id, '', NULL::bigint, '{}'::text[], '', '', $8::bigint, $8::bigint, 0
+	correlation_id, '', NULL::bigint, '{}'::text[], '', '', $8::bigint, $8::bigint, 0, NULL::jsonb, NULL::bigint, NULL::bigint
 FROM ided
 UNION ALL -- the claims by themselves: joined to ided, the planner would pick a nested loop
-SELECT 'claimed', claim_event_id, job_id, '', 0, 0, '', 0, 0, 'scheduled', '', '', NULL::bigint, '{}'::text[], '', '', 0, 0, 0
+SELECT 'claimed', claim_event_id, job_id, '', 0, 0, '', 0, 0, 'scheduled', '', '', NULL::bigint, '{}'::text[], '', '', 0, 0, 0,
+	NULL::jsonb, NULL::bigint, NULL::bigint
 FROM claims
 UNION ALL
 SELECT 'found', 0, ` + jobColumns("j.") + ` FROM jobs j
@@ -154,11 +162,13 @@ func (s *Store) CreateJobs(ctx context.Context, params store.CreateJobsParams) (
 	var (
 		n                                                    = len(jobs)
 		schedules, statuses, triggers, correlations, details = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		posts                                                = make([]string, n)
 		planned, due                                         = make([]int64, n), make([]int64, n)
 	)
 	for i, j := range jobs {
 		schedules[i], planned[i], due[i] = j.ScheduleID, j.PlannedAt, j.DueAt
 		statuses[i], triggers[i], correlations[i], details[i] = string(j.Status), string(j.Trigger), j.CorrelationID, j.Detail
+		posts[i] = j.PostJSON
 	}
 	var leaseUntil *int64 // NULL: claim nothing
 	if !params.ClaimLeaseUntil.IsZero() {
@@ -173,7 +183,7 @@ func (s *Store) CreateJobs(ctx context.Context, params store.CreateJobsParams) (
 		byKey := make(map[fireKey]*found, n)
 		claimed := make(map[int64]int64) // job ID -> claim event ID
 		rows, err := tx.Query(ctx, createSQL, schedules, planned, due, statuses, triggers, correlations, details, now,
-			params.Node, leaseUntil, c.Detail)
+			params.Node, leaseUntil, c.Detail, posts, c.Limit)
 		if err != nil {
 			return interpretError(err)
 		}
@@ -189,7 +199,10 @@ func (s *Store) CreateJobs(ctx context.Context, params store.CreateJobsParams) (
 				claimed[f.job.ID] = f.eventID
 				continue
 			}
-			finish()
+			if err := finish(); err != nil {
+				rows.Close()
+				return err
+			}
 			f.created = kind == "created"
 			byKey[fireKey{f.job.ScheduleID, f.job.PlannedAt.UnixNano()}] = f
 		}
@@ -203,8 +216,12 @@ func (s *Store) CreateJobs(ctx context.Context, params store.CreateJobsParams) (
 			if f == nil {
 				return fmt.Errorf("fire %s@%d neither created nor found", j.ScheduleID, j.PlannedAt)
 			}
+			if f.created {
+				f.job.Post = j.Post // the post just frozen, in its stored form
+			}
 			results[i] = store.CreateResult{Job: f.job, Created: f.created}
 			if !f.created {
+				results[i].Job.Post = f.job.Post.Clone() // a result shares nothing with another
 				continue
 			}
 			f.created = false // later copies in the batch are duplicates
@@ -212,7 +229,8 @@ func (s *Store) CreateJobs(ctx context.Context, params store.CreateJobsParams) (
 			if id, ok := claimed[f.job.ID]; ok {
 				running := f.job
 				running.Status, running.Attempt, running.Node = store.StatusRunning, 1, params.Node
-				running.LeaseUntil = storeutil.Time(c.LeaseUntilN)
+				running.LeaseUntil, running.SendFloor = storeutil.Time(c.LeaseUntilN), at
+				running.Post = j.Post.Clone()
 				results[i].Claim = &store.Change{Job: running, Event: store.Event{ID: id, JobID: f.job.ID, At: at,
 					From: store.StatusPlanned, To: store.StatusRunning, Node: params.Node, Attempt: 1, Detail: c.Detail}}
 			}
@@ -233,7 +251,8 @@ const claimSQL = `WITH picked AS (
 ), ided AS (
 	SELECT id, status, nextval('job_events_id_seq') AS event_id FROM picked ORDER BY due_at, id
 ), upd AS (
-	UPDATE jobs j SET status = 'running', attempt = j.attempt + 1, node = $3, lease_until = $4, updated_at = $1
+	UPDATE jobs j SET status = 'running', attempt = j.attempt + 1, node = $3, lease_until = $4, updated_at = $1,
+		send_floor = $1
 	FROM ided p WHERE j.id = p.id
 	RETURNING p.event_id, p.status AS from_status, %s
 ), ev AS (
@@ -297,7 +316,9 @@ func claim(ctx context.Context, tx pgx.Tx, c storeutil.Claim) ([]store.Change, e
 		if err := row.Scan(append([]any{&ch.Event.ID, &from}, dest...)...); err != nil {
 			return ch, interpretError(err)
 		}
-		finish()
+		if err := finish(); err != nil {
+			return ch, err
+		}
 		ch.Event = store.Event{ID: ch.Event.ID, JobID: ch.Job.ID, At: storeutil.Time(c.NowN), From: store.Status(from),
 			To: store.StatusRunning, Node: c.Node, Attempt: ch.Job.Attempt, Detail: c.Detail}
 		return ch, nil

@@ -15,7 +15,8 @@ import (
 )
 
 var jobColumnNames = []string{"id", "schedule_id", "planned_at", "due_at", "status", "attempt", "run", "trigger_kind",
-	"correlation_id", "node", "lease_until", "post_ids", "last_error", "dead_reason", "created_at", "updated_at", "failures"}
+	"correlation_id", "node", "lease_until", "post_ids", "last_error", "dead_reason", "created_at", "updated_at", "failures",
+	"post", "send_floor", "first_sent_at"}
 
 // jobColumns lists the job columns, each prefixed (for example "j.").
 func jobColumns(prefix string) string {
@@ -25,23 +26,30 @@ func jobColumns(prefix string) string {
 const eventColumns = `id, job_id, at, from_status, to_status, node, attempt, detail`
 
 // jobDest returns scan destinations for the job columns and a function that
-// finishes the job after the scan.
-func jobDest(j *store.Job) ([]any, func()) {
+// finishes the job after the scan (it fails on a post it cannot decode).
+func jobDest(j *store.Job) ([]any, func() error) {
 	var (
 		planned, due, created, updated int64
-		lease                          *int64
+		lease, floor, sent             *int64
 		status, trigger                string
+		post                           []byte
 	)
 	dest := []any{&j.ID, &j.ScheduleID, &planned, &due, &status, &j.Attempt, &j.Run, &trigger,
-		&j.CorrelationID, &j.Node, &lease, &j.PostIDs, &j.LastError, &j.DeadReason, &created, &updated, &j.Failures}
-	return dest, func() {
+		&j.CorrelationID, &j.Node, &lease, &j.PostIDs, &j.LastError, &j.DeadReason, &created, &updated, &j.Failures,
+		&post, &floor, &sent}
+	return dest, func() error {
 		j.PlannedAt, j.DueAt = storeutil.Time(planned), storeutil.Time(due)
 		j.CreatedAt, j.UpdatedAt = storeutil.Time(created), storeutil.Time(updated)
 		j.Status, j.Trigger = store.Status(status), store.Trigger(trigger)
-		j.LeaseUntil = storeutil.OptTime(lease)
+		j.LeaseUntil, j.SendFloor, j.FirstSentAt = storeutil.OptTime(lease), storeutil.OptTime(floor), storeutil.OptTime(sent)
 		if len(j.PostIDs) == 0 {
 			j.PostIDs = nil
 		}
+		var err error
+		if j.Post, err = storeutil.DecodePost(post); err != nil {
+			return fmt.Errorf("job %d: %w", j.ID, err)
+		}
+		return nil
 	}
 }
 
@@ -52,8 +60,7 @@ func scanJob(row pgx.Row) (store.Job, error) {
 	if err := row.Scan(dest...); err != nil {
 		return j, interpretError(err)
 	}
-	finish()
-	return j, nil
+	return j, finish()
 }
 
 func scanEvent(row pgx.Row) (store.Event, error) {

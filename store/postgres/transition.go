@@ -22,9 +22,9 @@ import (
 var transitionSQL = `WITH p AS (
 	SELECT u.*, nextval('job_events_id_seq') AS event_id
 	FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[],
-		$7::text[], $8::text[], $9::bigint[], $10::text[], $11::text[], $12::text[], $13::bool[])
+		$7::text[], $8::text[], $9::bigint[], $10::text[], $11::text[], $12::text[], $13::bool[], $14::bigint[])
 		WITH ORDINALITY AS u(id, from_status, to_status, lease_node, attempt, due_at, last_error, dead_reason, now, posts,
-			actor, detail, failed, ord)
+			actor, detail, failed, sent_at, ord)
 	ORDER BY u.ord
 ), upd AS (
 	UPDATE jobs j SET
@@ -34,6 +34,7 @@ var transitionSQL = `WITH p AS (
 		last_error  = CASE WHEN p.last_error <> '' THEN p.last_error ELSE j.last_error END,
 		dead_reason = CASE p.to_status WHEN 'dead' THEN p.dead_reason WHEN 'planned' THEN '' ELSE j.dead_reason END,
 		failures    = CASE WHEN p.to_status = 'planned' THEN 0 WHEN p.failed THEN j.failures + 1 ELSE j.failures END,
+		first_sent_at = coalesce(j.first_sent_at, nullif(p.sent_at, 0)),
 		post_ids    = CASE WHEN p.posts = '' THEN j.post_ids ELSE j.post_ids || ARRAY(
 			SELECT e FROM jsonb_array_elements_text(p.posts::jsonb) WITH ORDINALITY AS x(e, n) ORDER BY n) END,
 		updated_at  = p.now
@@ -78,7 +79,7 @@ func (s *Store) Transition(ctx context.Context, params ...store.TransitionParams
 func (s *Store) transitionSegment(ctx context.Context, tx pgx.Tx, checked []storeutil.Transition, seg []int, results []store.TransitionResult) error {
 	n := len(seg)
 	var (
-		ids, dues, nows                         = make([]int64, n), make([]int64, n), make([]int64, n)
+		ids, dues, nows, sents                  = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
 		froms, tos, nodes, errs, reasons, posts = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		actors, details                         = make([]string, n), make([]string, n)
 		attempts                                = make([]int32, n)
@@ -90,6 +91,7 @@ func (s *Store) transitionSegment(ctx context.Context, tx pgx.Tx, checked []stor
 		index[t.JobID] = i
 		ids[k], froms[k], tos[k], attempts[k], dues[k], nows[k] = t.JobID, string(t.From), string(t.To), int32(t.Attempt), t.DueN, t.NowN
 		errs[k], reasons[k], actors[k], details[k], failed[k] = t.LastError, t.DeadReason, t.Node, t.Detail, t.Failed
+		sents[k] = t.SentN
 		if t.CheckLease {
 			nodes[k] = t.Node
 		}
@@ -101,7 +103,7 @@ func (s *Store) transitionSegment(ctx context.Context, tx pgx.Tx, checked []stor
 			posts[k] = string(b)
 		}
 	}
-	rows, err := tx.Query(ctx, transitionSQL, ids, froms, tos, nodes, attempts, dues, errs, reasons, nows, posts, actors, details, failed)
+	rows, err := tx.Query(ctx, transitionSQL, ids, froms, tos, nodes, attempts, dues, errs, reasons, nows, posts, actors, details, failed, sents)
 	done := make(map[int64]store.Change, n)
 	_, err = collect(rows, err, func(r pgx.Row) (struct{}, error) {
 		var ch store.Change
@@ -109,7 +111,9 @@ func (s *Store) transitionSegment(ctx context.Context, tx pgx.Tx, checked []stor
 		if err := r.Scan(append([]any{&ch.Event.ID}, dest...)...); err != nil {
 			return struct{}{}, interpretError(err)
 		}
-		finish()
+		if err := finish(); err != nil {
+			return struct{}{}, err
+		}
 		done[ch.Job.ID] = ch
 		return struct{}{}, nil
 	})
@@ -203,6 +207,17 @@ func currentJobs(ctx context.Context, tx pgx.Tx, ids []int64) (map[int64]jobStat
 	return out, interpretError(rows.Err())
 }
 
+// leaseConflict is the error of a lease operation whose update matched no
+// row: a *store.LeaseError, or the error reading the job.
+func leaseConflict(ctx context.Context, tx pgx.Tx, jobID int64, node string, attempt int) error {
+	actual, err := currentJobs(ctx, tx, []int64{jobID})
+	if err != nil {
+		return err
+	}
+	a, found := actual[jobID]
+	return storeutil.LeaseConflict(jobID, node, attempt, found, a.status, a.node, a.attempt)
+}
+
 // RenewLeases extends, in one statement, each lease still held by
 // params.Node.
 func (s *Store) RenewLeases(ctx context.Context, params store.RenewLeasesParams) ([]error, error) {
@@ -265,7 +280,7 @@ func (s *Store) RenewLeases(ctx context.Context, params store.RenewLeasesParams)
 // RecordPosts appends post IDs to a running job under the caller's lease.
 func (s *Store) RecordPosts(ctx context.Context, params store.RecordPostsParams) (store.Job, error) {
 	var job store.Job
-	now, err := storeutil.Nanos("Now", params.Now)
+	r, err := storeutil.CheckRecordPosts(params)
 	if err != nil {
 		return job, fmt.Errorf("postgres: record posts: %w", err)
 	}
@@ -274,18 +289,14 @@ func (s *Store) RecordPosts(ctx context.Context, params store.RecordPostsParams)
 		posts = []string{}
 	}
 	err = s.write(ctx, func(tx pgx.Tx) error {
-		job, err = scanJob(tx.QueryRow(ctx, `UPDATE jobs SET post_ids = post_ids || $1::text[], updated_at = $2
+		job, err = scanJob(tx.QueryRow(ctx, `UPDATE jobs SET post_ids = post_ids || $1::text[], updated_at = $2,
+				first_sent_at = coalesce(first_sent_at, nullif($6::bigint, 0))
 			WHERE id = $3 AND status = 'running' AND node = $4 AND attempt = $5 RETURNING `+jobColumns(""),
-			posts, now, params.JobID, params.Node, params.Attempt))
+			posts, r.NowN, params.JobID, params.Node, params.Attempt, r.SentN))
 		if !errors.Is(err, store.ErrNotFound) { // nil, or a failure
 			return err
 		}
-		actual, err := currentJobs(ctx, tx, []int64{params.JobID})
-		if err != nil {
-			return err
-		}
-		a, found := actual[params.JobID]
-		return storeutil.LeaseConflict(params.JobID, params.Node, params.Attempt, found, a.status, a.node, a.attempt)
+		return leaseConflict(ctx, tx, params.JobID, params.Node, params.Attempt)
 	})
 	if err != nil {
 		return store.Job{}, fmt.Errorf("postgres: record posts: %w", err)
@@ -313,7 +324,11 @@ func (s *Store) ExpireLeases(ctx context.Context, params store.ExpireLeasesParam
 				SELECT id, lease_until FROM jobs WHERE status = 'running' AND lease_until < $1
 				ORDER BY lease_until, id LIMIT $2 FOR UPDATE SKIP LOCKED
 			)
-			UPDATE jobs j SET status = 'unknown', lease_until = NULL, updated_at = $1
+			-- A lost attempt may have sent, from its send floor on (from the
+			-- job's creation when an older Herald claimed it without one);
+			-- its reconciliation is due at once.
+			UPDATE jobs j SET status = 'unknown', lease_until = NULL, due_at = $1,
+				first_sent_at = coalesce(j.first_sent_at, j.send_floor, j.created_at), updated_at = $1
 			FROM picked p WHERE j.id = p.id
 			RETURNING p.lease_until, `+jobColumns("j."), now, limit)
 		exp, err := collect(rows, err, func(r pgx.Row) (e expired, err error) {
@@ -321,8 +336,7 @@ func (s *Store) ExpireLeases(ctx context.Context, params store.ExpireLeasesParam
 			if err = r.Scan(append([]any{&e.lease}, dest...)...); err != nil {
 				return e, interpretError(err)
 			}
-			finish()
-			return e, nil
+			return e, finish()
 		})
 		if err != nil {
 			return err
