@@ -3,10 +3,14 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/herald-social/herald/store"
 	"github.com/herald-social/herald/store/postgres"
@@ -81,40 +85,72 @@ func TestUnmigrated(t *testing.T) {
 	}
 }
 
-// TestUpgradeFromSchema1 migrates a schema as Herald's first migration left
-// it, with a job in flight.
-func TestUpgradeFromSchema1(t *testing.T) {
-	t.Parallel()
+// oldSchema creates a fresh schema as the first migrations left it, with
+// rows, and returns its pool configuration.
+func oldSchema(t *testing.T, version int, rows ...string) *pgxpool.Config {
+	t.Helper()
 	ctx := context.Background()
 	cfg := pgtest.Config(t)
-	v1, err := os.ReadFile("migrations/0001_init.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
 	conn, err := pgx.ConnectConfig(ctx, cfg.ConnConfig.Copy())
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{
-		`CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
-		string(v1),
-		`INSERT INTO schema_migrations (version, name) VALUES (1, 'init')`,
-		`INSERT INTO jobs (schedule_id, planned_at, due_at, status, attempt, run, trigger_kind, created_at, updated_at)
-			VALUES ('s', 1, 1, 'retrying', 2, 1, 'scheduled', 1, 1)`,
-	} {
+	defer conn.Close(ctx)
+	stmts := []string{`CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`}
+	files, err := filepath.Glob("migrations/*.sql")
+	if err != nil || len(files) < version {
+		t.Fatalf("migration files: %v, %v", files, err)
+	}
+	for v, name := range files[:version] {
+		m, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stmts = append(stmts, string(m), fmt.Sprintf(`INSERT INTO schema_migrations (version, name) VALUES (%d, 'old')`, v+1))
+	}
+	for _, q := range append(stmts, rows...) {
 		if _, err := conn.Exec(ctx, q); err != nil {
-			t.Fatalf("set up schema 1: %v", err)
+			t.Fatalf("set up schema %d: %v", version, err)
 		}
 	}
-	conn.Close(ctx)
+	return cfg
+}
 
+// upgrade checks that a schema at an old version is refused without
+// migrating, and returns it migrated.
+func upgrade(t *testing.T, cfg *pgxpool.Config) store.Store {
+	t.Helper()
+	ctx := context.Background()
 	if _, err := postgres.OpenConfig(ctx, cfg.Copy(), postgres.Options{}); !errors.Is(err, store.ErrSchemaTooOld) {
-		t.Fatalf("open schema 1 without migrating: %v, want ErrSchemaTooOld", err)
+		t.Fatalf("open an old schema without migrating: %v, want ErrSchemaTooOld", err)
 	}
 	s, err := postgres.OpenConfig(ctx, cfg.Copy(), postgres.Options{Migrate: true})
 	if err != nil {
-		t.Fatalf("migrate schema 1: %v", err)
+		t.Fatalf("migrate an old schema: %v", err)
 	}
-	defer s.Close()
-	storetest.CheckUpgraded(t, s)
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// TestUpgradeFromSchema1 migrates a schema as Herald's first migration left
+// it, with a job in flight.
+func TestUpgradeFromSchema1(t *testing.T) {
+	t.Parallel()
+	cfg := oldSchema(t, 1, `INSERT INTO jobs (schedule_id, planned_at, due_at, status, attempt, run, trigger_kind, created_at, updated_at)
+			VALUES ('s', 1, 1, 'retrying', 2, 1, 'scheduled', 1, 1)`)
+	storetest.CheckUpgraded(t, upgrade(t, cfg))
+}
+
+// TestUpgradeFromSchema2 migrates a schema at version 2 with jobs in every
+// stage: they read without a post, with what they may have sent.
+func TestUpgradeFromSchema2(t *testing.T) {
+	t.Parallel()
+	cfg := oldSchema(t, 2, storetest.Schema2Jobs(func(ids ...string) string {
+		quoted := make([]string, len(ids))
+		for i, id := range ids {
+			quoted[i] = "'" + id + "'"
+		}
+		return "ARRAY[" + strings.Join(quoted, ", ") + "]::text[]"
+	})...)
+	storetest.CheckUpgradedFrom2(t, upgrade(t, cfg))
 }

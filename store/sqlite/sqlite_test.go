@@ -3,7 +3,9 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -100,41 +102,70 @@ func TestUnmigrated(t *testing.T) {
 	}
 }
 
+// oldDatabase creates a database file as the first migrations left it,
+// with rows, and returns its path.
+func oldDatabase(t *testing.T, version int, rows ...string) string {
+	t.Helper()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "herald.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	stmts := []string{`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT '')`}
+	files, err := filepath.Glob("migrations/*.sql")
+	if err != nil || len(files) < version {
+		t.Fatalf("migration files: %v, %v", files, err)
+	}
+	for v, name := range files[:version] {
+		m, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stmts = append(stmts, string(m), fmt.Sprintf(`INSERT INTO schema_migrations (version, name) VALUES (%d, 'old')`, v+1))
+	}
+	for _, q := range append(stmts, rows...) {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("set up schema %d: %v", version, err)
+		}
+	}
+	return path
+}
+
+// upgrade checks that a database at an old schema is refused without
+// migrating, and returns it migrated.
+func upgrade(t *testing.T, path string) store.Store {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := sqlite.Open(ctx, path, sqlite.Options{}); !errors.Is(err, store.ErrSchemaTooOld) {
+		t.Fatalf("open an old schema without migrating: %v, want ErrSchemaTooOld", err)
+	}
+	s, err := sqlite.Open(ctx, path, sqlite.Options{Migrate: true})
+	if err != nil {
+		t.Fatalf("migrate an old schema: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
 // TestUpgradeFromSchema1 migrates a database as Herald's first schema left
 // it, with a job in flight: the job keeps its attempts, starts with no
 // failures, and the new tables work.
 func TestUpgradeFromSchema1(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "herald.db")
-	v1, err := os.ReadFile("migrations/0001_init.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{
-		`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT '')`,
-		string(v1),
-		`INSERT INTO schema_migrations (version, name) VALUES (1, 'init')`,
-		`INSERT INTO jobs (schedule_id, planned_at, due_at, status, attempt, run, trigger_kind, created_at, updated_at)
-			VALUES ('s', 1, 1, 'retrying', 2, 1, 'scheduled', 1, 1)`,
-	} {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			t.Fatalf("set up schema 1: %v", err)
-		}
-	}
-	db.Close()
+	path := oldDatabase(t, 1, `INSERT INTO jobs (schedule_id, planned_at, due_at, status, attempt, run, trigger_kind, created_at, updated_at)
+			VALUES ('s', 1, 1, 'retrying', 2, 1, 'scheduled', 1, 1)`)
+	storetest.CheckUpgraded(t, upgrade(t, path))
+}
 
-	if _, err := sqlite.Open(ctx, path, sqlite.Options{}); !errors.Is(err, store.ErrSchemaTooOld) {
-		t.Fatalf("open schema 1 without migrating: %v, want ErrSchemaTooOld", err)
-	}
-	s, err := sqlite.Open(ctx, path, sqlite.Options{Migrate: true})
-	if err != nil {
-		t.Fatalf("migrate schema 1: %v", err)
-	}
-	defer s.Close()
-	storetest.CheckUpgraded(t, s)
+// TestUpgradeFromSchema2 migrates a database at schema 2 with jobs in every
+// stage: they read without a post, with what they may have sent.
+func TestUpgradeFromSchema2(t *testing.T) {
+	t.Parallel()
+	path := oldDatabase(t, 2, storetest.Schema2Jobs(func(ids ...string) string {
+		b, _ := json.Marshal(append([]string{}, ids...))
+		return "'" + string(b) + "'"
+	})...)
+	storetest.CheckUpgradedFrom2(t, upgrade(t, path))
 }

@@ -55,6 +55,12 @@ func Run(t *testing.T, h Harness) {
 		{"MetricsClaim", testMetricsClaim},
 		{"MetricsComplete", testMetricsComplete},
 		{"State", testState},
+		{"FrozenPost", testFrozenPost},
+		{"FreezePost", testFreezePost},
+		{"RecordMedia", testRecordMedia},
+		{"ClaimLimit", testClaimLimit},
+		{"SendTimes", testSendTimes},
+		{"ClaimUnknown", testClaimUnknown},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
@@ -201,12 +207,13 @@ func checkErr(t testing.TB, err, want error) {
 	}
 }
 
-// sameJob compares jobs field by field, times by instant.
+// sameJob compares jobs field by field, times by instant (a post's too).
 func sameJob(a, b store.Job) error {
 	norm := func(j store.Job) string {
-		return fmt.Sprintf("%d %s %d %d %s %d %d %s %s %s %d %q %q %q %d %d %d", j.ID, j.ScheduleID, j.PlannedAt.UnixNano(),
+		return fmt.Sprintf("%d %s %d %d %s %d %d %s %s %s %d %q %q %q %d %d %d %s %d %d", j.ID, j.ScheduleID, j.PlannedAt.UnixNano(),
 			j.DueAt.UnixNano(), j.Status, j.Attempt, j.Run, j.Trigger, j.CorrelationID, j.Node, unixOrZero(j.LeaseUntil),
-			j.PostIDs, j.LastError, j.DeadReason, j.CreatedAt.UnixNano(), j.UpdatedAt.UnixNano(), j.Failures)
+			j.PostIDs, j.LastError, j.DeadReason, j.CreatedAt.UnixNano(), j.UpdatedAt.UnixNano(), j.Failures,
+			postString(j.Post), unixOrZero(j.SendFloor), unixOrZero(j.FirstSentAt))
 	}
 	if norm(a) != norm(b) {
 		return fmt.Errorf("jobs differ:\n %s\n %s", norm(a), norm(b))

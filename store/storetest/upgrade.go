@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -39,5 +40,96 @@ func CheckUpgraded(t *testing.T, s store.Store) {
 	}
 	if v, err := s.PutState(ctx, store.PutStateParams{Key: "k", Value: []byte("v"), Now: t0}); err != nil || v != 1 {
 		t.Fatalf("PutState after upgrading = %d, %v", v, err)
+	}
+}
+
+// schema2Created is when the job of ID id of Schema2Jobs was created.
+func schema2Created(id int64) time.Time { return t0.Add(-time.Duration(id) * time.Hour) }
+
+// Schema2Jobs returns the statements that record, in a database at schema
+// 2, the jobs CheckUpgradedFrom2 expects (IDs 1 to 5): planned, running
+// (node-a, attempt 1, leased until t0+1m), unknown, retrying with a post
+// published, and succeeded. postIDs writes the driver's literal of a
+// post_ids list.
+func Schema2Jobs(postIDs func(ids ...string) string) []string {
+	jobs := []struct {
+		status     store.Status
+		attempt    int
+		node       string
+		lease, due time.Time
+		posts      []string
+	}{
+		{store.StatusPlanned, 0, "", time.Time{}, t0, nil},
+		{store.StatusRunning, 1, nodeA, t0.Add(time.Minute), t0, nil},
+		{store.StatusUnknown, 1, nodeA, time.Time{}, t0.Add(-time.Hour), nil},
+		{store.StatusRetrying, 1, nodeA, time.Time{}, t0.Add(30 * time.Second), []string{"p1"}},
+		{store.StatusSucceeded, 1, nodeA, time.Time{}, t0, []string{"p2"}},
+	}
+	out := make([]string, len(jobs))
+	for i, j := range jobs {
+		lease := "NULL"
+		if !j.lease.IsZero() {
+			lease = fmt.Sprint(j.lease.UnixNano())
+		}
+		created := schema2Created(int64(i + 1)).UnixNano()
+		out[i] = fmt.Sprintf(`INSERT INTO jobs (schedule_id, planned_at, due_at, status, attempt, run, trigger_kind, node,
+			lease_until, post_ids, created_at, updated_at) VALUES ('s%d', %d, %d, '%s', %d, 1, 'scheduled', '%s', %s, %s, %d, %d)`,
+			i+1, t0.UnixNano(), j.due.UnixNano(), j.status, j.attempt, j.node, lease, postIDs(j.posts...), created, created)
+	}
+	return out
+}
+
+// CheckUpgradedFrom2 checks a store just migrated from schema 2 with the
+// jobs of Schema2Jobs: none has a post; the running one has its creation as
+// its send floor, and those that may have sent (unknown, posts published)
+// as their first send; the unknown job is due for reconciliation, and the
+// running one reaches it through an expiry.
+func CheckUpgradedFrom2(t *testing.T, s store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	if v, err := s.SchemaVersion(ctx); err != nil || v.Database != v.Binary {
+		t.Fatalf("SchemaVersion after upgrading = %+v, %v", v, err)
+	}
+	want := []struct {
+		status           store.Status
+		floor, firstSent time.Time
+	}{
+		{store.StatusPlanned, time.Time{}, time.Time{}},
+		{store.StatusRunning, schema2Created(2), time.Time{}},
+		{store.StatusUnknown, time.Time{}, schema2Created(3)},
+		{store.StatusRetrying, time.Time{}, schema2Created(4)},
+		{store.StatusSucceeded, time.Time{}, time.Time{}},
+	}
+	for i, w := range want {
+		id := int64(i + 1)
+		j, err := s.GetJob(ctx, id)
+		if err != nil || j.Status != w.status || j.Post != nil {
+			t.Fatalf("job %d after upgrading = %+v, %v; want %s without a post", id, j, err, w.status)
+		}
+		checkInstant(t, fmt.Sprintf("job %d: SendFloor", id), j.SendFloor, w.floor)
+		checkInstant(t, fmt.Sprintf("job %d: FirstSentAt", id), j.FirstSentAt, w.firstSent)
+	}
+	unknown, err := s.ClaimUnknown(ctx, store.ClaimUnknownParams{Node: nodeB, Now: t0, Until: t0.Add(time.Minute), Limit: 10})
+	if err != nil || len(unknown) != 1 || unknown[0].ID != 3 {
+		t.Fatalf("ClaimUnknown after upgrading = %+v, %v; want job 3", unknown, err)
+	}
+	post := &store.FrozenPost{Account: "acct", Texts: []string{"frozen late"}}
+	j, err := s.FreezePost(ctx, store.FreezePostParams{JobID: 2, Node: nodeA, Attempt: 1, Post: *post, Now: t0})
+	if err != nil {
+		t.Fatalf("FreezePost after upgrading: %v", err)
+	}
+	checkPost(t, "frozen after upgrading", j.Post, post)
+	expired, err := s.ExpireLeases(ctx, store.ExpireLeasesParams{Node: nodeB, Now: t0.Add(2 * time.Minute)})
+	if err != nil || len(expired) != 1 || expired[0].Job.ID != 2 {
+		t.Fatalf("ExpireLeases after upgrading = %+v, %v; want job 2", expired, err)
+	}
+	checkInstant(t, "job 2 expired: FirstSentAt", expired[0].Job.FirstSentAt, schema2Created(2))
+	ch, err := s.ClaimJobs(ctx, store.ClaimJobsParams{IDs: []int64{1, 4}, Node: nodeA, Now: t0.Add(time.Minute), LeaseUntil: t0.Add(2 * time.Minute)})
+	if err != nil || len(ch) != 2 {
+		t.Fatalf("ClaimJobs after upgrading = %+v, %v", ch, err)
+	}
+	for _, c := range ch {
+		checkInstant(t, fmt.Sprintf("job %d claimed: SendFloor", c.Job.ID), c.Job.SendFloor, t0.Add(time.Minute))
+		checkInstant(t, fmt.Sprintf("job %d claimed: FirstSentAt", c.Job.ID), c.Job.FirstSentAt, want[c.Job.ID-1].firstSent)
 	}
 }
