@@ -212,6 +212,14 @@ func TestFakeXUsage(t *testing.T) {
 		{"stray argument", []string{"fake-x", "now"}, exitUsage, "fake-x takes no arguments"},
 		{"unknown flag", []string{"fake-x", "--port", "1"}, exitUsage, "flag provided but not defined: -port"},
 		{"address in use or invalid", []string{"fake-x", "--listen", "256.0.0.1:1"}, exitCheck, "herald fake-x:"},
+		{"negative timeline lag", []string{"fake-x", "--timeline-lag", "-1s"}, exitUsage, "--timeline-lag -1s: want 0 or more"},
+		{"negative duplicate window", []string{"fake-x", "--duplicate-window", "-1m"}, exitUsage, "--duplicate-window -1m0s: want 0 or more"},
+		{"chaos rate above 1", []string{"fake-x", "--chaos-rate", "1.5"}, exitUsage, "--chaos-rate 1.5: want 0 to 1"},
+		{"unknown chaos fault", []string{"fake-x", "--chaos-faults", "5xx,meteor"}, exitUsage, `--chaos-faults: fakex: invalid chaos: unknown kind "meteor"`},
+		{"no chaos hang", []string{"fake-x", "--chaos-hang", "0s"}, exitUsage, "--chaos-hang 0s: want more than 0"},
+		{"a fault that is not JSON", []string{"fake-x", "--fault", "{endpoint"}, exitUsage, "--fault: fault {endpoint: decoding the body"},
+		{"a fault of an unknown endpoint", []string{"fake-x", "--fault", `{"endpoint":"POST /2/tweet"}`}, exitUsage, `unknown endpoint "POST /2/tweet"`},
+		{"help lists the new flags", []string{"fake-x", "--help"}, exitOK, "--chaos-rate R --chaos-seed N --chaos-faults LIST --chaos-hang D --chaos-reset D"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -230,5 +238,90 @@ func TestFakeXUsage(t *testing.T) {
 	}
 	if r := herald(t, "", "--help"); !strings.Contains(r.stdout, "fake-x") {
 		t.Errorf("herald --help does not list fake-x:\n%s", r.stdout)
+	}
+}
+
+// The timing and fault flags reach the server: chaos as configured,
+// faults injected at start, and a post that stays out of the timeline for
+// --timeline-lag while a lookup by id finds it.
+func TestFakeXFaultAndTimingFlags(t *testing.T) {
+	t.Parallel()
+	p := startFakeX(t, "--timeline-lag", "1h", "--duplicate-window", "1m", "--log-format", "json",
+		"--chaos-rate", "1", "--chaos-seed", "7", "--chaos-faults", "store_then_5xx", "--chaos-hang", "2s", "--chaos-reset", "4s",
+		"--fault", `{"endpoint":"GET /2/users/me","status":503}`)
+	const token = "demo-access-token"
+
+	status, body := p.call(t, "GET", "/_fake/chaos", "", "")
+	var chaos struct {
+		Rate        float64
+		Seed        uint64
+		Kinds       []string
+		Hang, Reset string
+	}
+	if err := json.Unmarshal(body, &chaos); err != nil || status != 200 {
+		t.Fatalf("chaos: %d %s %v", status, body, err)
+	}
+	if chaos.Rate != 1 || chaos.Seed != 7 || len(chaos.Kinds) != 1 || chaos.Kinds[0] != "store_then_5xx" || chaos.Hang != "2s" || chaos.Reset != "4s" {
+		t.Errorf("chaos %+v", chaos)
+	}
+
+	// Every post meets store_then_5xx: stored, then a 5xx.
+	status, body = p.call(t, "POST", "/2/tweets", token, `{"text":"Stored, then 5xx"}`)
+	if status < 500 || status > 504 {
+		t.Fatalf("create under chaos: %d %s", status, body)
+	}
+	var posts []struct {
+		ID, Text string
+		Authored string `json:"authored_text"`
+	}
+	if status, body := p.call(t, "GET", "/_fake/posts", "", ""); status != 200 || json.Unmarshal(body, &posts) != nil ||
+		len(posts) != 1 || posts[0].Text != "Stored, then 5xx" || posts[0].Authored != "Stored, then 5xx" {
+		t.Fatalf("posts: %d %s", status, body)
+	}
+	var reqs []struct {
+		Endpoint string
+		Status   int
+		Fault    bool
+		Chaos    string
+		Outcome  int
+	}
+	if status, body := p.call(t, "GET", "/_fake/requests", "", ""); status != 200 || json.Unmarshal(body, &reqs) != nil ||
+		len(reqs) != 1 || !reqs[0].Fault || reqs[0].Chaos != "store_then_5xx" || reqs[0].Outcome != 201 || reqs[0].Status < 500 {
+		t.Fatalf("requests: %d %s", status, body)
+	}
+	if status, _ := p.call(t, "DELETE", "/_fake/chaos", "", ""); status != 204 {
+		t.Fatalf("stopping chaos: %d", status)
+	}
+
+	// The --fault answers the first GET /2/users/me, then it is used up.
+	if status, _ := p.call(t, "GET", "/2/users/me", token, ""); status != 503 {
+		t.Errorf("me under --fault: %d", status)
+	}
+	status, body = p.call(t, "GET", "/2/users/me", token, "")
+	var me struct{ Data struct{ ID string } }
+	if err := json.Unmarshal(body, &me); err != nil || status != 200 || me.Data.ID == "" {
+		t.Fatalf("me: %d %s", status, body)
+	}
+
+	status, body = p.call(t, "GET", "/2/users/"+me.Data.ID+"/tweets", token, "")
+	if status != 200 || !strings.Contains(string(body), `"result_count":0`) {
+		t.Errorf("timeline within the lag: %d %s", status, body)
+	}
+	status, body = p.call(t, "GET", "/2/tweets?ids="+posts[0].ID, token, "")
+	if status != 200 || !strings.Contains(string(body), `"id":"`+posts[0].ID+`"`) {
+		t.Errorf("lookup by id: %d %s", status, body)
+	}
+	// Within the duplicate window, the same text is refused.
+	if status, body := p.call(t, "POST", "/2/tweets", token, `{"text":"Stored, then 5xx"}`); status != 403 {
+		t.Errorf("a retry within the duplicate window: %d %s", status, body)
+	}
+
+	if code := p.stop(t); code != exitOK {
+		t.Fatalf("exit %d; stderr:\n%s", code, p.logs())
+	}
+	for _, want := range []string{`"msg":"fake x chaos"`, `"seed":7`, `"msg":"fake x fault"`, `"timeline_lag":3600000000000`} {
+		if !strings.Contains(p.logs(), want) {
+			t.Errorf("the start's log lacks %s:\n%s", want, p.logs())
+		}
 	}
 }
