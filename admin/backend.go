@@ -45,6 +45,9 @@ type Backend interface {
 	Trigger(ctx context.Context, id string) (store.Job, error)
 	// Nodes lists the nodes sharing the store, from their heartbeats.
 	Nodes(ctx context.Context) ([]NodeInfo, error)
+	// Accounts lists the configured accounts, by name, with the state of
+	// their credentials (problems reading it are in each one's state).
+	Accounts(ctx context.Context) []Account
 	// Now is the node's clock.
 	Now() time.Time
 }
@@ -71,3 +74,24 @@ type Reload struct {
 	Errors   []string
 	At       time.Time
 }
+
+// Account is a configured account and the state of its credentials.
+type Account struct {
+	Name string
+	// Auth is "oauth2", "oauth1" or "none" (no credentials).
+	Auth   string
+	DryRun bool
+	// State is one of the AuthState* values.
+	State  string
+	Detail string
+	Since  time.Time
+}
+
+// The states of an account's credentials (Account.State), as package x
+// names them.
+const (
+	AuthStateOK                     = "ok"
+	AuthStateRefreshInProgressFound = "refresh_in_progress_found"
+	AuthStateReauthRequired         = "reauth_required"
+	AuthStateUnknown                = "unknown"
+)

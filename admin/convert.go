@@ -55,7 +55,32 @@ func jobToProto(j store.Job) *adminv1.Job {
 		Trigger: string(j.Trigger), CorrelationId: j.CorrelationID, Node: j.Node, LeaseUntil: ts(j.LeaseUntil),
 		PostIds: j.PostIDs, LastError: j.LastError, DeadReason: j.DeadReason,
 		CreatedAt: ts(j.CreatedAt), UpdatedAt: ts(j.UpdatedAt),
+		Post: frozenPostToProto(j.Post), FirstSentAt: ts(j.FirstSentAt),
 	}
+}
+
+func frozenPostToProto(p *store.FrozenPost) *adminv1.FrozenPost {
+	if p == nil {
+		return nil
+	}
+	out := &adminv1.FrozenPost{Account: p.Account, Texts: p.Texts}
+	for _, m := range p.Media {
+		out.Media = append(out.Media, &adminv1.FrozenMedia{Path: m.Path, Alt: m.Alt, Digest: m.Digest, Size: m.Size,
+			MediaId: m.MediaID, ExpiresAt: ts(m.ExpiresAt)})
+	}
+	return out
+}
+
+var authStateToProto = map[string]adminv1.AuthState{
+	AuthStateOK:                     adminv1.AuthState_AUTH_STATE_OK,
+	AuthStateRefreshInProgressFound: adminv1.AuthState_AUTH_STATE_REFRESH_IN_PROGRESS_FOUND,
+	AuthStateReauthRequired:         adminv1.AuthState_AUTH_STATE_REAUTH_REQUIRED,
+	AuthStateUnknown:                adminv1.AuthState_AUTH_STATE_UNKNOWN,
+}
+
+func accountToProto(a Account) *adminv1.AccountStatus {
+	return &adminv1.AccountStatus{Name: a.Name, Auth: a.Auth, DryRun: a.DryRun, AuthState: authStateToProto[a.State],
+		Detail: a.Detail, Since: ts(a.Since)}
 }
 
 func eventToProto(e store.Event) *adminv1.JobEvent {

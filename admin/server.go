@@ -97,6 +97,9 @@ func (s *Server) GetStatus(ctx context.Context, _ *connect.Request[adminv1.GetSt
 	default:
 		out.Redis = &adminv1.Health{State: "ok"}
 	}
+	for _, a := range s.b.Accounts(hctx) {
+		out.Accounts = append(out.Accounts, accountToProto(a))
+	}
 	return connect.NewResponse(out), nil
 }
 

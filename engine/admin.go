@@ -214,6 +214,20 @@ func (e *Engine) Nodes(ctx context.Context) ([]admin.NodeInfo, error) {
 	return out, nil
 }
 
+// Accounts implements admin.Backend: every configured account and the
+// state of its credentials, from the X platform.
+func (e *Engine) Accounts(ctx context.Context) []admin.Account {
+	if e.platform == nil {
+		return nil
+	}
+	states := e.platform.AccountStates(ctx)
+	out := make([]admin.Account, len(states))
+	for i, s := range states {
+		out[i] = admin.Account{Name: s.Account, Auth: s.Auth, DryRun: s.DryRun, State: string(s.State), Detail: s.Detail, Since: s.Since}
+	}
+	return out
+}
+
 func (e *Engine) readNodes(ctx context.Context) (map[string]nodeState, int64, error) {
 	return readDoc[nodeState](ctx, e.store, nodesKey)
 }

@@ -97,6 +97,74 @@ func (JobStatus) EnumDescriptor() ([]byte, []int) {
 	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{0}
 }
 
+// AuthState is the state of an account's credentials.
+type AuthState int32
+
+const (
+	AuthState_AUTH_STATE_UNSPECIFIED AuthState = 0
+	// No problem is known.
+	AuthState_AUTH_STATE_OK AuthState = 1
+	// A refresh of the account's OAuth 2.0 token began and its result was
+	// never stored (a process died, or X's answer was lost): X may have
+	// spent the refresh token, and the account may need re-authorization.
+	// The next refresh (or a node that starts) tries the stored token once
+	// and settles it: OK again, or REAUTH_REQUIRED.
+	AuthState_AUTH_STATE_REFRESH_IN_PROGRESS_FOUND AuthState = 2
+	// X refused the account's refresh token (spent or revoked) or its
+	// client credentials: an operator must authorize the account again
+	// (new tokens in its environment, then a reload or restart). Its jobs
+	// go dead with reason "reauth" meanwhile.
+	AuthState_AUTH_STATE_REAUTH_REQUIRED AuthState = 3
+	// The stored state could not be read (the store is unreachable, or it
+	// does not decrypt with HERALD_TOKEN_KEY): see detail.
+	AuthState_AUTH_STATE_UNKNOWN AuthState = 4
+)
+
+// Enum value maps for AuthState.
+var (
+	AuthState_name = map[int32]string{
+		0: "AUTH_STATE_UNSPECIFIED",
+		1: "AUTH_STATE_OK",
+		2: "AUTH_STATE_REFRESH_IN_PROGRESS_FOUND",
+		3: "AUTH_STATE_REAUTH_REQUIRED",
+		4: "AUTH_STATE_UNKNOWN",
+	}
+	AuthState_value = map[string]int32{
+		"AUTH_STATE_UNSPECIFIED":               0,
+		"AUTH_STATE_OK":                        1,
+		"AUTH_STATE_REFRESH_IN_PROGRESS_FOUND": 2,
+		"AUTH_STATE_REAUTH_REQUIRED":           3,
+		"AUTH_STATE_UNKNOWN":                   4,
+	}
+)
+
+func (x AuthState) Enum() *AuthState {
+	p := new(AuthState)
+	*p = x
+	return p
+}
+
+func (x AuthState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (AuthState) Descriptor() protoreflect.EnumDescriptor {
+	return file_herald_admin_v1_admin_proto_enumTypes[1].Descriptor()
+}
+
+func (AuthState) Type() protoreflect.EnumType {
+	return &file_herald_admin_v1_admin_proto_enumTypes[1]
+}
+
+func (x AuthState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use AuthState.Descriptor instead.
+func (AuthState) EnumDescriptor() ([]byte, []int) {
+	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{1}
+}
+
 type GetStatusRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -144,9 +212,13 @@ type GetStatusResponse struct {
 	SchedulesLoaded int32  `protobuf:"varint,6,opt,name=schedules_loaded,json=schedulesLoaded,proto3" json:"schedules_loaded,omitempty"`
 	DryRun          bool   `protobuf:"varint,7,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
 	// The last reload, successful or not; its errors when it failed.
-	LastReload    *ReloadResult `protobuf:"bytes,8,opt,name=last_reload,json=lastReload,proto3" json:"last_reload,omitempty"`
-	Store         *Health       `protobuf:"bytes,9,opt,name=store,proto3" json:"store,omitempty"`
-	Redis         *Health       `protobuf:"bytes,10,opt,name=redis,proto3" json:"redis,omitempty"`
+	LastReload *ReloadResult `protobuf:"bytes,8,opt,name=last_reload,json=lastReload,proto3" json:"last_reload,omitempty"`
+	Store      *Health       `protobuf:"bytes,9,opt,name=store,proto3" json:"store,omitempty"`
+	Redis      *Health       `protobuf:"bytes,10,opt,name=redis,proto3" json:"redis,omitempty"`
+	// Every configured account, by name, with the state of its
+	// credentials. An account whose state is not AUTH_STATE_OK may need
+	// re-authorization.
+	Accounts      []*AccountStatus `protobuf:"bytes,11,rep,name=accounts,proto3" json:"accounts,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -251,6 +323,108 @@ func (x *GetStatusResponse) GetRedis() *Health {
 	return nil
 }
 
+func (x *GetStatusResponse) GetAccounts() []*AccountStatus {
+	if x != nil {
+		return x.Accounts
+	}
+	return nil
+}
+
+// AccountStatus is a configured account and what Herald knows of its
+// credentials. The state of an OAuth 2.0 account with a refresh token is
+// read from the store, so every node of a cluster reports the same.
+type AccountStatus struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The account's name in the YAML.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The kind of credentials: "oauth2", "oauth1", or "none" (no
+	// credentials: the account publishes in dry run).
+	Auth string `protobuf:"bytes,2,opt,name=auth,proto3" json:"auth,omitempty"`
+	// The account publishes in dry run (no credentials, or --dry-run).
+	DryRun    bool      `protobuf:"varint,3,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	AuthState AuthState `protobuf:"varint,4,opt,name=auth_state,json=authState,proto3,enum=herald.admin.v1.AuthState" json:"auth_state,omitempty"`
+	// What is wrong, for a state other than AUTH_STATE_OK: X's refusal
+	// (the last error) for REAUTH_REQUIRED, what was found for
+	// REFRESH_IN_PROGRESS_FOUND.
+	Detail string `protobuf:"bytes,5,opt,name=detail,proto3" json:"detail,omitempty"`
+	// When the state began; absent for AUTH_STATE_OK.
+	Since         *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=since,proto3" json:"since,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AccountStatus) Reset() {
+	*x = AccountStatus{}
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AccountStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AccountStatus) ProtoMessage() {}
+
+func (x *AccountStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AccountStatus.ProtoReflect.Descriptor instead.
+func (*AccountStatus) Descriptor() ([]byte, []int) {
+	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *AccountStatus) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *AccountStatus) GetAuth() string {
+	if x != nil {
+		return x.Auth
+	}
+	return ""
+}
+
+func (x *AccountStatus) GetDryRun() bool {
+	if x != nil {
+		return x.DryRun
+	}
+	return false
+}
+
+func (x *AccountStatus) GetAuthState() AuthState {
+	if x != nil {
+		return x.AuthState
+	}
+	return AuthState_AUTH_STATE_UNSPECIFIED
+}
+
+func (x *AccountStatus) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
+}
+
+func (x *AccountStatus) GetSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Since
+	}
+	return nil
+}
+
 // Health is a dependency's state: "ok", "error" (with detail) or
 // "not_configured".
 type Health struct {
@@ -263,7 +437,7 @@ type Health struct {
 
 func (x *Health) Reset() {
 	*x = Health{}
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[2]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -275,7 +449,7 @@ func (x *Health) String() string {
 func (*Health) ProtoMessage() {}
 
 func (x *Health) ProtoReflect() protoreflect.Message {
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[2]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -288,7 +462,7 @@ func (x *Health) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Health.ProtoReflect.Descriptor instead.
 func (*Health) Descriptor() ([]byte, []int) {
-	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{2}
+	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Health) GetState() string {
@@ -326,7 +500,7 @@ type ReloadResult struct {
 
 func (x *ReloadResult) Reset() {
 	*x = ReloadResult{}
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[3]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -338,7 +512,7 @@ func (x *ReloadResult) String() string {
 func (*ReloadResult) ProtoMessage() {}
 
 func (x *ReloadResult) ProtoReflect() protoreflect.Message {
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[3]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -351,7 +525,7 @@ func (x *ReloadResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadResult.ProtoReflect.Descriptor instead.
 func (*ReloadResult) Descriptor() ([]byte, []int) {
-	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{3}
+	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ReloadResult) GetResult() string {
@@ -418,7 +592,7 @@ type ListNodesRequest struct {
 
 func (x *ListNodesRequest) Reset() {
 	*x = ListNodesRequest{}
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[4]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -430,7 +604,7 @@ func (x *ListNodesRequest) String() string {
 func (*ListNodesRequest) ProtoMessage() {}
 
 func (x *ListNodesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[4]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -443,7 +617,7 @@ func (x *ListNodesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNodesRequest.ProtoReflect.Descriptor instead.
 func (*ListNodesRequest) Descriptor() ([]byte, []int) {
-	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{4}
+	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{5}
 }
 
 type ListNodesResponse struct {
@@ -455,7 +629,7 @@ type ListNodesResponse struct {
 
 func (x *ListNodesResponse) Reset() {
 	*x = ListNodesResponse{}
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[5]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -467,7 +641,7 @@ func (x *ListNodesResponse) String() string {
 func (*ListNodesResponse) ProtoMessage() {}
 
 func (x *ListNodesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[5]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -480,7 +654,7 @@ func (x *ListNodesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNodesResponse.ProtoReflect.Descriptor instead.
 func (*ListNodesResponse) Descriptor() ([]byte, []int) {
-	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{5}
+	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ListNodesResponse) GetNodes() []*Node {
@@ -505,7 +679,7 @@ type Node struct {
 
 func (x *Node) Reset() {
 	*x = Node{}
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[6]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -517,7 +691,7 @@ func (x *Node) String() string {
 func (*Node) ProtoMessage() {}
 
 func (x *Node) ProtoReflect() protoreflect.Message {
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[6]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -530,7 +704,7 @@ func (x *Node) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Node.ProtoReflect.Descriptor instead.
 func (*Node) Descriptor() ([]byte, []int) {
-	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{6}
+	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Node) GetId() string {
@@ -608,7 +782,7 @@ type Schedule struct {
 
 func (x *Schedule) Reset() {
 	*x = Schedule{}
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[7]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -620,7 +794,7 @@ func (x *Schedule) String() string {
 func (*Schedule) ProtoMessage() {}
 
 func (x *Schedule) ProtoReflect() protoreflect.Message {
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[7]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -633,7 +807,7 @@ func (x *Schedule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Schedule.ProtoReflect.Descriptor instead.
 func (*Schedule) Descriptor() ([]byte, []int) {
-	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{7}
+	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Schedule) GetId() string {
@@ -773,7 +947,7 @@ type SourcePosition struct {
 
 func (x *SourcePosition) Reset() {
 	*x = SourcePosition{}
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[8]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -785,7 +959,7 @@ func (x *SourcePosition) String() string {
 func (*SourcePosition) ProtoMessage() {}
 
 func (x *SourcePosition) ProtoReflect() protoreflect.Message {
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[8]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -798,7 +972,7 @@ func (x *SourcePosition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SourcePosition.ProtoReflect.Descriptor instead.
 func (*SourcePosition) Descriptor() ([]byte, []int) {
-	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{8}
+	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *SourcePosition) GetFile() string {
@@ -832,7 +1006,7 @@ type Media struct {
 
 func (x *Media) Reset() {
 	*x = Media{}
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[9]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -844,7 +1018,7 @@ func (x *Media) String() string {
 func (*Media) ProtoMessage() {}
 
 func (x *Media) ProtoReflect() protoreflect.Message {
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[9]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -857,7 +1031,7 @@ func (x *Media) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Media.ProtoReflect.Descriptor instead.
 func (*Media) Descriptor() ([]byte, []int) {
-	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{9}
+	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Media) GetPath() string {
@@ -886,7 +1060,7 @@ type Pause struct {
 
 func (x *Pause) Reset() {
 	*x = Pause{}
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[10]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -898,7 +1072,7 @@ func (x *Pause) String() string {
 func (*Pause) ProtoMessage() {}
 
 func (x *Pause) ProtoReflect() protoreflect.Message {
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[10]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -911,7 +1085,7 @@ func (x *Pause) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Pause.ProtoReflect.Descriptor instead.
 func (*Pause) Descriptor() ([]byte, []int) {
-	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{10}
+	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Pause) GetNote() string {
@@ -952,7 +1126,7 @@ type ListSchedulesRequest struct {
 
 func (x *ListSchedulesRequest) Reset() {
 	*x = ListSchedulesRequest{}
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[11]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -964,7 +1138,7 @@ func (x *ListSchedulesRequest) String() string {
 func (*ListSchedulesRequest) ProtoMessage() {}
 
 func (x *ListSchedulesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[11]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -977,7 +1151,7 @@ func (x *ListSchedulesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSchedulesRequest.ProtoReflect.Descriptor instead.
 func (*ListSchedulesRequest) Descriptor() ([]byte, []int) {
-	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{11}
+	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListSchedulesRequest) GetFilter() string {
@@ -1027,7 +1201,7 @@ type ListSchedulesResponse struct {
 
 func (x *ListSchedulesResponse) Reset() {
 	*x = ListSchedulesResponse{}
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[12]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1039,7 +1213,7 @@ func (x *ListSchedulesResponse) String() string {
 func (*ListSchedulesResponse) ProtoMessage() {}
 
 func (x *ListSchedulesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[12]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1052,7 +1226,7 @@ func (x *ListSchedulesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSchedulesResponse.ProtoReflect.Descriptor instead.
 func (*ListSchedulesResponse) Descriptor() ([]byte, []int) {
-	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{12}
+	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListSchedulesResponse) GetSchedules() []*Schedule {
@@ -1089,7 +1263,7 @@ type GetScheduleRequest struct {
 
 func (x *GetScheduleRequest) Reset() {
 	*x = GetScheduleRequest{}
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[13]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1101,7 +1275,7 @@ func (x *GetScheduleRequest) String() string {
 func (*GetScheduleRequest) ProtoMessage() {}
 
 func (x *GetScheduleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[13]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1114,7 +1288,7 @@ func (x *GetScheduleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetScheduleRequest.ProtoReflect.Descriptor instead.
 func (*GetScheduleRequest) Descriptor() ([]byte, []int) {
-	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{13}
+	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GetScheduleRequest) GetId() string {
@@ -1150,7 +1324,7 @@ type GetScheduleResponse struct {
 
 func (x *GetScheduleResponse) Reset() {
 	*x = GetScheduleResponse{}
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[14]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1162,7 +1336,7 @@ func (x *GetScheduleResponse) String() string {
 func (*GetScheduleResponse) ProtoMessage() {}
 
 func (x *GetScheduleResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[14]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1175,7 +1349,7 @@ func (x *GetScheduleResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetScheduleResponse.ProtoReflect.Descriptor instead.
 func (*GetScheduleResponse) Descriptor() ([]byte, []int) {
-	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{14}
+	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetScheduleResponse) GetSchedule() *Schedule {
@@ -1210,7 +1384,7 @@ type PauseScheduleRequest struct {
 
 func (x *PauseScheduleRequest) Reset() {
 	*x = PauseScheduleRequest{}
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[15]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1222,7 +1396,7 @@ func (x *PauseScheduleRequest) String() string {
 func (*PauseScheduleRequest) ProtoMessage() {}
 
 func (x *PauseScheduleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[15]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1235,7 +1409,7 @@ func (x *PauseScheduleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PauseScheduleRequest.ProtoReflect.Descriptor instead.
 func (*PauseScheduleRequest) Descriptor() ([]byte, []int) {
-	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{15}
+	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *PauseScheduleRequest) GetId() string {
@@ -1268,7 +1442,7 @@ type PauseScheduleResponse struct {
 
 func (x *PauseScheduleResponse) Reset() {
 	*x = PauseScheduleResponse{}
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[16]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1280,7 +1454,7 @@ func (x *PauseScheduleResponse) String() string {
 func (*PauseScheduleResponse) ProtoMessage() {}
 
 func (x *PauseScheduleResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[16]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1293,7 +1467,7 @@ func (x *PauseScheduleResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PauseScheduleResponse.ProtoReflect.Descriptor instead.
 func (*PauseScheduleResponse) Descriptor() ([]byte, []int) {
-	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{16}
+	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *PauseScheduleResponse) GetSchedule() *Schedule {
@@ -1312,7 +1486,7 @@ type ResumeScheduleRequest struct {
 
 func (x *ResumeScheduleRequest) Reset() {
 	*x = ResumeScheduleRequest{}
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[17]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1324,7 +1498,7 @@ func (x *ResumeScheduleRequest) String() string {
 func (*ResumeScheduleRequest) ProtoMessage() {}
 
 func (x *ResumeScheduleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[17]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1337,7 +1511,7 @@ func (x *ResumeScheduleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResumeScheduleRequest.ProtoReflect.Descriptor instead.
 func (*ResumeScheduleRequest) Descriptor() ([]byte, []int) {
-	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{17}
+	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ResumeScheduleRequest) GetId() string {
@@ -1356,7 +1530,7 @@ type ResumeScheduleResponse struct {
 
 func (x *ResumeScheduleResponse) Reset() {
 	*x = ResumeScheduleResponse{}
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[18]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1368,7 +1542,7 @@ func (x *ResumeScheduleResponse) String() string {
 func (*ResumeScheduleResponse) ProtoMessage() {}
 
 func (x *ResumeScheduleResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[18]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1381,7 +1555,7 @@ func (x *ResumeScheduleResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResumeScheduleResponse.ProtoReflect.Descriptor instead.
 func (*ResumeScheduleResponse) Descriptor() ([]byte, []int) {
-	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{18}
+	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ResumeScheduleResponse) GetSchedule() *Schedule {
@@ -1400,7 +1574,7 @@ type TriggerScheduleRequest struct {
 
 func (x *TriggerScheduleRequest) Reset() {
 	*x = TriggerScheduleRequest{}
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[19]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1412,7 +1586,7 @@ func (x *TriggerScheduleRequest) String() string {
 func (*TriggerScheduleRequest) ProtoMessage() {}
 
 func (x *TriggerScheduleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[19]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1425,7 +1599,7 @@ func (x *TriggerScheduleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TriggerScheduleRequest.ProtoReflect.Descriptor instead.
 func (*TriggerScheduleRequest) Descriptor() ([]byte, []int) {
-	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{19}
+	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *TriggerScheduleRequest) GetId() string {
@@ -1444,7 +1618,7 @@ type TriggerScheduleResponse struct {
 
 func (x *TriggerScheduleResponse) Reset() {
 	*x = TriggerScheduleResponse{}
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[20]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1456,7 +1630,7 @@ func (x *TriggerScheduleResponse) String() string {
 func (*TriggerScheduleResponse) ProtoMessage() {}
 
 func (x *TriggerScheduleResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[20]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1469,7 +1643,7 @@ func (x *TriggerScheduleResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TriggerScheduleResponse.ProtoReflect.Descriptor instead.
 func (*TriggerScheduleResponse) Descriptor() ([]byte, []int) {
-	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{20}
+	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *TriggerScheduleResponse) GetJob() *Job {
@@ -1500,16 +1674,24 @@ type Job struct {
 	LastError     string                 `protobuf:"bytes,14,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
 	// Why it is dead: rejected, reauth, exhausted, expired, removed, render,
 	// unreconciled.
-	DeadReason    string                 `protobuf:"bytes,15,opt,name=dead_reason,json=deadReason,proto3" json:"dead_reason,omitempty"`
-	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
-	UpdatedAt     *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	DeadReason string                 `protobuf:"bytes,15,opt,name=dead_reason,json=deadReason,proto3" json:"dead_reason,omitempty"`
+	CreatedAt  *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	UpdatedAt  *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	// The post frozen for this job: rendered once, when the fire was
+	// recorded (or at the job's first claim), and never again, so every
+	// attempt and reconciliation speaks of this post. Absent until frozen.
+	Post *FrozenPost `protobuf:"bytes,18,opt,name=post,proto3" json:"post,omitempty"`
+	// When the job first sent (or may have sent) a request that creates a
+	// post, over all its attempts; a post of the account created before it
+	// is not this job's. Absent while the job has never sent.
+	FirstSentAt   *timestamppb.Timestamp `protobuf:"bytes,19,opt,name=first_sent_at,json=firstSentAt,proto3" json:"first_sent_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Job) Reset() {
 	*x = Job{}
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[21]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1521,7 +1703,7 @@ func (x *Job) String() string {
 func (*Job) ProtoMessage() {}
 
 func (x *Job) ProtoReflect() protoreflect.Message {
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[21]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1534,7 +1716,7 @@ func (x *Job) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Job.ProtoReflect.Descriptor instead.
 func (*Job) Descriptor() ([]byte, []int) {
-	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{21}
+	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Job) GetId() int64 {
@@ -1656,6 +1838,177 @@ func (x *Job) GetUpdatedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Job) GetPost() *FrozenPost {
+	if x != nil {
+		return x.Post
+	}
+	return nil
+}
+
+func (x *Job) GetFirstSentAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FirstSentAt
+	}
+	return nil
+}
+
+// FrozenPost is a job's post exactly as it is published.
+type FrozenPost struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The account the post goes out as (frozen with the text).
+	Account string `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
+	// The main post, then each reply of the thread, rendered.
+	Texts []string `protobuf:"bytes,2,rep,name=texts,proto3" json:"texts,omitempty"`
+	// The files attached to the main post.
+	Media         []*FrozenMedia `protobuf:"bytes,3,rep,name=media,proto3" json:"media,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FrozenPost) Reset() {
+	*x = FrozenPost{}
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FrozenPost) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FrozenPost) ProtoMessage() {}
+
+func (x *FrozenPost) ProtoReflect() protoreflect.Message {
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FrozenPost.ProtoReflect.Descriptor instead.
+func (*FrozenPost) Descriptor() ([]byte, []int) {
+	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *FrozenPost) GetAccount() string {
+	if x != nil {
+		return x.Account
+	}
+	return ""
+}
+
+func (x *FrozenPost) GetTexts() []string {
+	if x != nil {
+		return x.Texts
+	}
+	return nil
+}
+
+func (x *FrozenPost) GetMedia() []*FrozenMedia {
+	if x != nil {
+		return x.Media
+	}
+	return nil
+}
+
+// FrozenMedia is one file of a frozen post. path and alt are frozen with
+// the texts; digest, size, media_id and expires_at are recorded once the
+// file is uploaded, so that a retry reuses the upload while X keeps it
+// and refuses a file whose content changed since.
+type FrozenMedia struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Path  string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	Alt   string                 `protobuf:"bytes,2,opt,name=alt,proto3" json:"alt,omitempty"`
+	// "sha256:" and the hex SHA-256 of the bytes uploaded; empty until the
+	// first upload.
+	Digest string `protobuf:"bytes,3,opt,name=digest,proto3" json:"digest,omitempty"`
+	// Bytes uploaded; 0 until the first upload.
+	Size int64 `protobuf:"varint,4,opt,name=size,proto3" json:"size,omitempty"`
+	// X's id of the upload; empty until uploaded.
+	MediaId string `protobuf:"bytes,5,opt,name=media_id,json=mediaId,proto3" json:"media_id,omitempty"`
+	// When X forgets media_id; absent when X did not say.
+	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FrozenMedia) Reset() {
+	*x = FrozenMedia{}
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FrozenMedia) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FrozenMedia) ProtoMessage() {}
+
+func (x *FrozenMedia) ProtoReflect() protoreflect.Message {
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FrozenMedia.ProtoReflect.Descriptor instead.
+func (*FrozenMedia) Descriptor() ([]byte, []int) {
+	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *FrozenMedia) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *FrozenMedia) GetAlt() string {
+	if x != nil {
+		return x.Alt
+	}
+	return ""
+}
+
+func (x *FrozenMedia) GetDigest() string {
+	if x != nil {
+		return x.Digest
+	}
+	return ""
+}
+
+func (x *FrozenMedia) GetSize() int64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *FrozenMedia) GetMediaId() string {
+	if x != nil {
+		return x.MediaId
+	}
+	return ""
+}
+
+func (x *FrozenMedia) GetExpiresAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpiresAt
+	}
+	return nil
+}
+
 type JobEvent struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Id    int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -1673,7 +2026,7 @@ type JobEvent struct {
 
 func (x *JobEvent) Reset() {
 	*x = JobEvent{}
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[22]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1685,7 +2038,7 @@ func (x *JobEvent) String() string {
 func (*JobEvent) ProtoMessage() {}
 
 func (x *JobEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[22]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1698,7 +2051,7 @@ func (x *JobEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JobEvent.ProtoReflect.Descriptor instead.
 func (*JobEvent) Descriptor() ([]byte, []int) {
-	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{22}
+	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *JobEvent) GetId() int64 {
@@ -1773,7 +2126,7 @@ type ListJobsRequest struct {
 
 func (x *ListJobsRequest) Reset() {
 	*x = ListJobsRequest{}
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[23]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1785,7 +2138,7 @@ func (x *ListJobsRequest) String() string {
 func (*ListJobsRequest) ProtoMessage() {}
 
 func (x *ListJobsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[23]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1798,7 +2151,7 @@ func (x *ListJobsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListJobsRequest.ProtoReflect.Descriptor instead.
 func (*ListJobsRequest) Descriptor() ([]byte, []int) {
-	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{23}
+	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ListJobsRequest) GetScheduleId() string {
@@ -1853,7 +2206,7 @@ type ListJobsResponse struct {
 
 func (x *ListJobsResponse) Reset() {
 	*x = ListJobsResponse{}
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[24]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1865,7 +2218,7 @@ func (x *ListJobsResponse) String() string {
 func (*ListJobsResponse) ProtoMessage() {}
 
 func (x *ListJobsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[24]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1878,7 +2231,7 @@ func (x *ListJobsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListJobsResponse.ProtoReflect.Descriptor instead.
 func (*ListJobsResponse) Descriptor() ([]byte, []int) {
-	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{24}
+	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ListJobsResponse) GetJobs() []*Job {
@@ -1904,7 +2257,7 @@ type GetJobRequest struct {
 
 func (x *GetJobRequest) Reset() {
 	*x = GetJobRequest{}
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[25]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1916,7 +2269,7 @@ func (x *GetJobRequest) String() string {
 func (*GetJobRequest) ProtoMessage() {}
 
 func (x *GetJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[25]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1929,7 +2282,7 @@ func (x *GetJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetJobRequest.ProtoReflect.Descriptor instead.
 func (*GetJobRequest) Descriptor() ([]byte, []int) {
-	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{25}
+	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *GetJobRequest) GetId() int64 {
@@ -1950,7 +2303,7 @@ type GetJobResponse struct {
 
 func (x *GetJobResponse) Reset() {
 	*x = GetJobResponse{}
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[26]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1962,7 +2315,7 @@ func (x *GetJobResponse) String() string {
 func (*GetJobResponse) ProtoMessage() {}
 
 func (x *GetJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[26]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1975,7 +2328,7 @@ func (x *GetJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetJobResponse.ProtoReflect.Descriptor instead.
 func (*GetJobResponse) Descriptor() ([]byte, []int) {
-	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{26}
+	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *GetJobResponse) GetJob() *Job {
@@ -2002,7 +2355,7 @@ type CancelJobRequest struct {
 
 func (x *CancelJobRequest) Reset() {
 	*x = CancelJobRequest{}
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[27]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2014,7 +2367,7 @@ func (x *CancelJobRequest) String() string {
 func (*CancelJobRequest) ProtoMessage() {}
 
 func (x *CancelJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[27]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2027,7 +2380,7 @@ func (x *CancelJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelJobRequest.ProtoReflect.Descriptor instead.
 func (*CancelJobRequest) Descriptor() ([]byte, []int) {
-	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{27}
+	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *CancelJobRequest) GetId() int64 {
@@ -2053,7 +2406,7 @@ type CancelJobResponse struct {
 
 func (x *CancelJobResponse) Reset() {
 	*x = CancelJobResponse{}
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[28]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2065,7 +2418,7 @@ func (x *CancelJobResponse) String() string {
 func (*CancelJobResponse) ProtoMessage() {}
 
 func (x *CancelJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[28]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2078,7 +2431,7 @@ func (x *CancelJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelJobResponse.ProtoReflect.Descriptor instead.
 func (*CancelJobResponse) Descriptor() ([]byte, []int) {
-	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{28}
+	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *CancelJobResponse) GetJob() *Job {
@@ -2098,7 +2451,7 @@ type RetryJobRequest struct {
 
 func (x *RetryJobRequest) Reset() {
 	*x = RetryJobRequest{}
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[29]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2110,7 +2463,7 @@ func (x *RetryJobRequest) String() string {
 func (*RetryJobRequest) ProtoMessage() {}
 
 func (x *RetryJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[29]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2123,7 +2476,7 @@ func (x *RetryJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryJobRequest.ProtoReflect.Descriptor instead.
 func (*RetryJobRequest) Descriptor() ([]byte, []int) {
-	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{29}
+	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *RetryJobRequest) GetId() int64 {
@@ -2149,7 +2502,7 @@ type RetryJobResponse struct {
 
 func (x *RetryJobResponse) Reset() {
 	*x = RetryJobResponse{}
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[30]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2161,7 +2514,7 @@ func (x *RetryJobResponse) String() string {
 func (*RetryJobResponse) ProtoMessage() {}
 
 func (x *RetryJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[30]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2174,7 +2527,7 @@ func (x *RetryJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryJobResponse.ProtoReflect.Descriptor instead.
 func (*RetryJobResponse) Descriptor() ([]byte, []int) {
-	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{30}
+	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *RetryJobResponse) GetJob() *Job {
@@ -2195,7 +2548,7 @@ type ListDeadLettersRequest struct {
 
 func (x *ListDeadLettersRequest) Reset() {
 	*x = ListDeadLettersRequest{}
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[31]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2207,7 +2560,7 @@ func (x *ListDeadLettersRequest) String() string {
 func (*ListDeadLettersRequest) ProtoMessage() {}
 
 func (x *ListDeadLettersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[31]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2220,7 +2573,7 @@ func (x *ListDeadLettersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeadLettersRequest.ProtoReflect.Descriptor instead.
 func (*ListDeadLettersRequest) Descriptor() ([]byte, []int) {
-	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{31}
+	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ListDeadLettersRequest) GetScheduleId() string {
@@ -2254,7 +2607,7 @@ type ListDeadLettersResponse struct {
 
 func (x *ListDeadLettersResponse) Reset() {
 	*x = ListDeadLettersResponse{}
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[32]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2266,7 +2619,7 @@ func (x *ListDeadLettersResponse) String() string {
 func (*ListDeadLettersResponse) ProtoMessage() {}
 
 func (x *ListDeadLettersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[32]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2279,7 +2632,7 @@ func (x *ListDeadLettersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeadLettersResponse.ProtoReflect.Descriptor instead.
 func (*ListDeadLettersResponse) Descriptor() ([]byte, []int) {
-	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{32}
+	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ListDeadLettersResponse) GetJobs() []*Job {
@@ -2306,7 +2659,7 @@ type GetPostMetricsRequest struct {
 
 func (x *GetPostMetricsRequest) Reset() {
 	*x = GetPostMetricsRequest{}
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[33]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2318,7 +2671,7 @@ func (x *GetPostMetricsRequest) String() string {
 func (*GetPostMetricsRequest) ProtoMessage() {}
 
 func (x *GetPostMetricsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[33]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2331,7 +2684,7 @@ func (x *GetPostMetricsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPostMetricsRequest.ProtoReflect.Descriptor instead.
 func (*GetPostMetricsRequest) Descriptor() ([]byte, []int) {
-	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{33}
+	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *GetPostMetricsRequest) GetId() int64 {
@@ -2350,7 +2703,7 @@ type GetPostMetricsResponse struct {
 
 func (x *GetPostMetricsResponse) Reset() {
 	*x = GetPostMetricsResponse{}
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[34]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2362,7 +2715,7 @@ func (x *GetPostMetricsResponse) String() string {
 func (*GetPostMetricsResponse) ProtoMessage() {}
 
 func (x *GetPostMetricsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[34]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2375,7 +2728,7 @@ func (x *GetPostMetricsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPostMetricsResponse.ProtoReflect.Descriptor instead.
 func (*GetPostMetricsResponse) Descriptor() ([]byte, []int) {
-	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{34}
+	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *GetPostMetricsResponse) GetSnapshots() []*MetricsSnapshot {
@@ -2407,7 +2760,7 @@ type MetricsSnapshot struct {
 
 func (x *MetricsSnapshot) Reset() {
 	*x = MetricsSnapshot{}
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[35]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2419,7 +2772,7 @@ func (x *MetricsSnapshot) String() string {
 func (*MetricsSnapshot) ProtoMessage() {}
 
 func (x *MetricsSnapshot) ProtoReflect() protoreflect.Message {
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[35]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2432,7 +2785,7 @@ func (x *MetricsSnapshot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MetricsSnapshot.ProtoReflect.Descriptor instead.
 func (*MetricsSnapshot) Descriptor() ([]byte, []int) {
-	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{35}
+	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *MetricsSnapshot) GetPostId() string {
@@ -2534,7 +2887,7 @@ type ReloadRequest struct {
 
 func (x *ReloadRequest) Reset() {
 	*x = ReloadRequest{}
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[36]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2546,7 +2899,7 @@ func (x *ReloadRequest) String() string {
 func (*ReloadRequest) ProtoMessage() {}
 
 func (x *ReloadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[36]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2559,7 +2912,7 @@ func (x *ReloadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadRequest.ProtoReflect.Descriptor instead.
 func (*ReloadRequest) Descriptor() ([]byte, []int) {
-	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{36}
+	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{39}
 }
 
 type ReloadResponse struct {
@@ -2571,7 +2924,7 @@ type ReloadResponse struct {
 
 func (x *ReloadResponse) Reset() {
 	*x = ReloadResponse{}
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[37]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2583,7 +2936,7 @@ func (x *ReloadResponse) String() string {
 func (*ReloadResponse) ProtoMessage() {}
 
 func (x *ReloadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[37]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2596,7 +2949,7 @@ func (x *ReloadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadResponse.ProtoReflect.Descriptor instead.
 func (*ReloadResponse) Descriptor() ([]byte, []int) {
-	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{37}
+	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ReloadResponse) GetResult() *ReloadResult {
@@ -2617,7 +2970,7 @@ type WatchJobEventsRequest struct {
 
 func (x *WatchJobEventsRequest) Reset() {
 	*x = WatchJobEventsRequest{}
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[38]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2629,7 +2982,7 @@ func (x *WatchJobEventsRequest) String() string {
 func (*WatchJobEventsRequest) ProtoMessage() {}
 
 func (x *WatchJobEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[38]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2642,7 +2995,7 @@ func (x *WatchJobEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchJobEventsRequest.ProtoReflect.Descriptor instead.
 func (*WatchJobEventsRequest) Descriptor() ([]byte, []int) {
-	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{38}
+	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *WatchJobEventsRequest) GetAfterEventId() int64 {
@@ -2670,7 +3023,7 @@ type WatchJobEventsResponse struct {
 
 func (x *WatchJobEventsResponse) Reset() {
 	*x = WatchJobEventsResponse{}
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[39]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2682,7 +3035,7 @@ func (x *WatchJobEventsResponse) String() string {
 func (*WatchJobEventsResponse) ProtoMessage() {}
 
 func (x *WatchJobEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_herald_admin_v1_admin_proto_msgTypes[39]
+	mi := &file_herald_admin_v1_admin_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2695,7 +3048,7 @@ func (x *WatchJobEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchJobEventsResponse.ProtoReflect.Descriptor instead.
 func (*WatchJobEventsResponse) Descriptor() ([]byte, []int) {
-	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{39}
+	return file_herald_admin_v1_admin_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *WatchJobEventsResponse) GetEvent() *JobEvent {
@@ -2717,7 +3070,7 @@ var File_herald_admin_v1_admin_proto protoreflect.FileDescriptor
 const file_herald_admin_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"\x1bherald/admin/v1/admin.proto\x12\x0fherald.admin.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x12\n" +
-	"\x10GetStatusRequest\"\xb1\x03\n" +
+	"\x10GetStatusRequest\"\xed\x03\n" +
 	"\x11GetStatusResponse\x12\x17\n" +
 	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x129\n" +
@@ -2731,7 +3084,16 @@ const file_herald_admin_v1_admin_proto_rawDesc = "" +
 	"lastReload\x12-\n" +
 	"\x05store\x18\t \x01(\v2\x17.herald.admin.v1.HealthR\x05store\x12-\n" +
 	"\x05redis\x18\n" +
-	" \x01(\v2\x17.herald.admin.v1.HealthR\x05redis\"6\n" +
+	" \x01(\v2\x17.herald.admin.v1.HealthR\x05redis\x12:\n" +
+	"\baccounts\x18\v \x03(\v2\x1e.herald.admin.v1.AccountStatusR\baccounts\"\xd5\x01\n" +
+	"\rAccountStatus\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04auth\x18\x02 \x01(\tR\x04auth\x12\x17\n" +
+	"\adry_run\x18\x03 \x01(\bR\x06dryRun\x129\n" +
+	"\n" +
+	"auth_state\x18\x04 \x01(\x0e2\x1a.herald.admin.v1.AuthStateR\tauthState\x12\x16\n" +
+	"\x06detail\x18\x05 \x01(\tR\x06detail\x120\n" +
+	"\x05since\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\"6\n" +
 	"\x06Health\x12\x14\n" +
 	"\x05state\x18\x01 \x01(\tR\x05state\x12\x16\n" +
 	"\x06detail\x18\x02 \x01(\tR\x06detail\"\xea\x01\n" +
@@ -2821,7 +3183,7 @@ const file_herald_admin_v1_admin_proto_rawDesc = "" +
 	"\x16TriggerScheduleRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"A\n" +
 	"\x17TriggerScheduleResponse\x12&\n" +
-	"\x03job\x18\x01 \x01(\v2\x14.herald.admin.v1.JobR\x03job\"\x83\x05\n" +
+	"\x03job\x18\x01 \x01(\v2\x14.herald.admin.v1.JobR\x03job\"\xf4\x05\n" +
 	"\x03Job\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x1f\n" +
 	"\vschedule_id\x18\x02 \x01(\tR\n" +
@@ -2847,7 +3209,22 @@ const file_herald_admin_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"created_at\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x129\n" +
 	"\n" +
-	"updated_at\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\"\xff\x01\n" +
+	"updated_at\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12/\n" +
+	"\x04post\x18\x12 \x01(\v2\x1b.herald.admin.v1.FrozenPostR\x04post\x12>\n" +
+	"\rfirst_sent_at\x18\x13 \x01(\v2\x1a.google.protobuf.TimestampR\vfirstSentAt\"p\n" +
+	"\n" +
+	"FrozenPost\x12\x18\n" +
+	"\aaccount\x18\x01 \x01(\tR\aaccount\x12\x14\n" +
+	"\x05texts\x18\x02 \x03(\tR\x05texts\x122\n" +
+	"\x05media\x18\x03 \x03(\v2\x1c.herald.admin.v1.FrozenMediaR\x05media\"\xb5\x01\n" +
+	"\vFrozenMedia\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12\x10\n" +
+	"\x03alt\x18\x02 \x01(\tR\x03alt\x12\x16\n" +
+	"\x06digest\x18\x03 \x01(\tR\x06digest\x12\x12\n" +
+	"\x04size\x18\x04 \x01(\x03R\x04size\x12\x19\n" +
+	"\bmedia_id\x18\x05 \x01(\tR\amediaId\x129\n" +
+	"\n" +
+	"expires_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"\xff\x01\n" +
 	"\bJobEvent\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x15\n" +
 	"\x06job_id\x18\x02 \x01(\x03R\x05jobId\x12*\n" +
@@ -2940,7 +3317,13 @@ const file_herald_admin_v1_admin_proto_rawDesc = "" +
 	"\x0fJOB_STATUS_DEAD\x10\x05\x12\x16\n" +
 	"\x12JOB_STATUS_UNKNOWN\x10\x06\x12\x18\n" +
 	"\x14JOB_STATUS_CANCELLED\x10\a\x12\x15\n" +
-	"\x11JOB_STATUS_MISSED\x10\b2\x80\v\n" +
+	"\x11JOB_STATUS_MISSED\x10\b*\x9c\x01\n" +
+	"\tAuthState\x12\x1a\n" +
+	"\x16AUTH_STATE_UNSPECIFIED\x10\x00\x12\x11\n" +
+	"\rAUTH_STATE_OK\x10\x01\x12(\n" +
+	"$AUTH_STATE_REFRESH_IN_PROGRESS_FOUND\x10\x02\x12\x1e\n" +
+	"\x1aAUTH_STATE_REAUTH_REQUIRED\x10\x03\x12\x16\n" +
+	"\x12AUTH_STATE_UNKNOWN\x10\x042\x80\v\n" +
 	"\fAdminService\x12W\n" +
 	"\tGetStatus\x12!.herald.admin.v1.GetStatusRequest\x1a\".herald.admin.v1.GetStatusResponse\"\x03\x90\x02\x01\x12W\n" +
 	"\tListNodes\x12!.herald.admin.v1.ListNodesRequest\x1a\".herald.admin.v1.ListNodesResponse\"\x03\x90\x02\x01\x12c\n" +
@@ -2970,145 +3353,156 @@ func file_herald_admin_v1_admin_proto_rawDescGZIP() []byte {
 	return file_herald_admin_v1_admin_proto_rawDescData
 }
 
-var file_herald_admin_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_herald_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
+var file_herald_admin_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_herald_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 45)
 var file_herald_admin_v1_admin_proto_goTypes = []any{
 	(JobStatus)(0),                  // 0: herald.admin.v1.JobStatus
-	(*GetStatusRequest)(nil),        // 1: herald.admin.v1.GetStatusRequest
-	(*GetStatusResponse)(nil),       // 2: herald.admin.v1.GetStatusResponse
-	(*Health)(nil),                  // 3: herald.admin.v1.Health
-	(*ReloadResult)(nil),            // 4: herald.admin.v1.ReloadResult
-	(*ListNodesRequest)(nil),        // 5: herald.admin.v1.ListNodesRequest
-	(*ListNodesResponse)(nil),       // 6: herald.admin.v1.ListNodesResponse
-	(*Node)(nil),                    // 7: herald.admin.v1.Node
-	(*Schedule)(nil),                // 8: herald.admin.v1.Schedule
-	(*SourcePosition)(nil),          // 9: herald.admin.v1.SourcePosition
-	(*Media)(nil),                   // 10: herald.admin.v1.Media
-	(*Pause)(nil),                   // 11: herald.admin.v1.Pause
-	(*ListSchedulesRequest)(nil),    // 12: herald.admin.v1.ListSchedulesRequest
-	(*ListSchedulesResponse)(nil),   // 13: herald.admin.v1.ListSchedulesResponse
-	(*GetScheduleRequest)(nil),      // 14: herald.admin.v1.GetScheduleRequest
-	(*GetScheduleResponse)(nil),     // 15: herald.admin.v1.GetScheduleResponse
-	(*PauseScheduleRequest)(nil),    // 16: herald.admin.v1.PauseScheduleRequest
-	(*PauseScheduleResponse)(nil),   // 17: herald.admin.v1.PauseScheduleResponse
-	(*ResumeScheduleRequest)(nil),   // 18: herald.admin.v1.ResumeScheduleRequest
-	(*ResumeScheduleResponse)(nil),  // 19: herald.admin.v1.ResumeScheduleResponse
-	(*TriggerScheduleRequest)(nil),  // 20: herald.admin.v1.TriggerScheduleRequest
-	(*TriggerScheduleResponse)(nil), // 21: herald.admin.v1.TriggerScheduleResponse
-	(*Job)(nil),                     // 22: herald.admin.v1.Job
-	(*JobEvent)(nil),                // 23: herald.admin.v1.JobEvent
-	(*ListJobsRequest)(nil),         // 24: herald.admin.v1.ListJobsRequest
-	(*ListJobsResponse)(nil),        // 25: herald.admin.v1.ListJobsResponse
-	(*GetJobRequest)(nil),           // 26: herald.admin.v1.GetJobRequest
-	(*GetJobResponse)(nil),          // 27: herald.admin.v1.GetJobResponse
-	(*CancelJobRequest)(nil),        // 28: herald.admin.v1.CancelJobRequest
-	(*CancelJobResponse)(nil),       // 29: herald.admin.v1.CancelJobResponse
-	(*RetryJobRequest)(nil),         // 30: herald.admin.v1.RetryJobRequest
-	(*RetryJobResponse)(nil),        // 31: herald.admin.v1.RetryJobResponse
-	(*ListDeadLettersRequest)(nil),  // 32: herald.admin.v1.ListDeadLettersRequest
-	(*ListDeadLettersResponse)(nil), // 33: herald.admin.v1.ListDeadLettersResponse
-	(*GetPostMetricsRequest)(nil),   // 34: herald.admin.v1.GetPostMetricsRequest
-	(*GetPostMetricsResponse)(nil),  // 35: herald.admin.v1.GetPostMetricsResponse
-	(*MetricsSnapshot)(nil),         // 36: herald.admin.v1.MetricsSnapshot
-	(*ReloadRequest)(nil),           // 37: herald.admin.v1.ReloadRequest
-	(*ReloadResponse)(nil),          // 38: herald.admin.v1.ReloadResponse
-	(*WatchJobEventsRequest)(nil),   // 39: herald.admin.v1.WatchJobEventsRequest
-	(*WatchJobEventsResponse)(nil),  // 40: herald.admin.v1.WatchJobEventsResponse
-	nil,                             // 41: herald.admin.v1.MetricsSnapshot.NonPublicEntry
-	nil,                             // 42: herald.admin.v1.MetricsSnapshot.OrganicEntry
-	(*timestamppb.Timestamp)(nil),   // 43: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),     // 44: google.protobuf.Duration
+	(AuthState)(0),                  // 1: herald.admin.v1.AuthState
+	(*GetStatusRequest)(nil),        // 2: herald.admin.v1.GetStatusRequest
+	(*GetStatusResponse)(nil),       // 3: herald.admin.v1.GetStatusResponse
+	(*AccountStatus)(nil),           // 4: herald.admin.v1.AccountStatus
+	(*Health)(nil),                  // 5: herald.admin.v1.Health
+	(*ReloadResult)(nil),            // 6: herald.admin.v1.ReloadResult
+	(*ListNodesRequest)(nil),        // 7: herald.admin.v1.ListNodesRequest
+	(*ListNodesResponse)(nil),       // 8: herald.admin.v1.ListNodesResponse
+	(*Node)(nil),                    // 9: herald.admin.v1.Node
+	(*Schedule)(nil),                // 10: herald.admin.v1.Schedule
+	(*SourcePosition)(nil),          // 11: herald.admin.v1.SourcePosition
+	(*Media)(nil),                   // 12: herald.admin.v1.Media
+	(*Pause)(nil),                   // 13: herald.admin.v1.Pause
+	(*ListSchedulesRequest)(nil),    // 14: herald.admin.v1.ListSchedulesRequest
+	(*ListSchedulesResponse)(nil),   // 15: herald.admin.v1.ListSchedulesResponse
+	(*GetScheduleRequest)(nil),      // 16: herald.admin.v1.GetScheduleRequest
+	(*GetScheduleResponse)(nil),     // 17: herald.admin.v1.GetScheduleResponse
+	(*PauseScheduleRequest)(nil),    // 18: herald.admin.v1.PauseScheduleRequest
+	(*PauseScheduleResponse)(nil),   // 19: herald.admin.v1.PauseScheduleResponse
+	(*ResumeScheduleRequest)(nil),   // 20: herald.admin.v1.ResumeScheduleRequest
+	(*ResumeScheduleResponse)(nil),  // 21: herald.admin.v1.ResumeScheduleResponse
+	(*TriggerScheduleRequest)(nil),  // 22: herald.admin.v1.TriggerScheduleRequest
+	(*TriggerScheduleResponse)(nil), // 23: herald.admin.v1.TriggerScheduleResponse
+	(*Job)(nil),                     // 24: herald.admin.v1.Job
+	(*FrozenPost)(nil),              // 25: herald.admin.v1.FrozenPost
+	(*FrozenMedia)(nil),             // 26: herald.admin.v1.FrozenMedia
+	(*JobEvent)(nil),                // 27: herald.admin.v1.JobEvent
+	(*ListJobsRequest)(nil),         // 28: herald.admin.v1.ListJobsRequest
+	(*ListJobsResponse)(nil),        // 29: herald.admin.v1.ListJobsResponse
+	(*GetJobRequest)(nil),           // 30: herald.admin.v1.GetJobRequest
+	(*GetJobResponse)(nil),          // 31: herald.admin.v1.GetJobResponse
+	(*CancelJobRequest)(nil),        // 32: herald.admin.v1.CancelJobRequest
+	(*CancelJobResponse)(nil),       // 33: herald.admin.v1.CancelJobResponse
+	(*RetryJobRequest)(nil),         // 34: herald.admin.v1.RetryJobRequest
+	(*RetryJobResponse)(nil),        // 35: herald.admin.v1.RetryJobResponse
+	(*ListDeadLettersRequest)(nil),  // 36: herald.admin.v1.ListDeadLettersRequest
+	(*ListDeadLettersResponse)(nil), // 37: herald.admin.v1.ListDeadLettersResponse
+	(*GetPostMetricsRequest)(nil),   // 38: herald.admin.v1.GetPostMetricsRequest
+	(*GetPostMetricsResponse)(nil),  // 39: herald.admin.v1.GetPostMetricsResponse
+	(*MetricsSnapshot)(nil),         // 40: herald.admin.v1.MetricsSnapshot
+	(*ReloadRequest)(nil),           // 41: herald.admin.v1.ReloadRequest
+	(*ReloadResponse)(nil),          // 42: herald.admin.v1.ReloadResponse
+	(*WatchJobEventsRequest)(nil),   // 43: herald.admin.v1.WatchJobEventsRequest
+	(*WatchJobEventsResponse)(nil),  // 44: herald.admin.v1.WatchJobEventsResponse
+	nil,                             // 45: herald.admin.v1.MetricsSnapshot.NonPublicEntry
+	nil,                             // 46: herald.admin.v1.MetricsSnapshot.OrganicEntry
+	(*timestamppb.Timestamp)(nil),   // 47: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),     // 48: google.protobuf.Duration
 }
 var file_herald_admin_v1_admin_proto_depIdxs = []int32{
-	43, // 0: herald.admin.v1.GetStatusResponse.started_at:type_name -> google.protobuf.Timestamp
-	4,  // 1: herald.admin.v1.GetStatusResponse.last_reload:type_name -> herald.admin.v1.ReloadResult
-	3,  // 2: herald.admin.v1.GetStatusResponse.store:type_name -> herald.admin.v1.Health
-	3,  // 3: herald.admin.v1.GetStatusResponse.redis:type_name -> herald.admin.v1.Health
-	43, // 4: herald.admin.v1.ReloadResult.at:type_name -> google.protobuf.Timestamp
-	7,  // 5: herald.admin.v1.ListNodesResponse.nodes:type_name -> herald.admin.v1.Node
-	43, // 6: herald.admin.v1.Node.started_at:type_name -> google.protobuf.Timestamp
-	43, // 7: herald.admin.v1.Node.last_seen:type_name -> google.protobuf.Timestamp
-	11, // 8: herald.admin.v1.Schedule.pause:type_name -> herald.admin.v1.Pause
-	9,  // 9: herald.admin.v1.Schedule.source:type_name -> herald.admin.v1.SourcePosition
-	43, // 10: herald.admin.v1.Schedule.next_fire:type_name -> google.protobuf.Timestamp
-	44, // 11: herald.admin.v1.Schedule.jitter:type_name -> google.protobuf.Duration
-	44, // 12: herald.admin.v1.Schedule.catchup:type_name -> google.protobuf.Duration
-	44, // 13: herald.admin.v1.Schedule.deadline:type_name -> google.protobuf.Duration
-	44, // 14: herald.admin.v1.Schedule.metrics:type_name -> google.protobuf.Duration
-	10, // 15: herald.admin.v1.Schedule.media:type_name -> herald.admin.v1.Media
-	22, // 16: herald.admin.v1.Schedule.last_job:type_name -> herald.admin.v1.Job
-	43, // 17: herald.admin.v1.Pause.at:type_name -> google.protobuf.Timestamp
-	43, // 18: herald.admin.v1.Pause.until:type_name -> google.protobuf.Timestamp
-	8,  // 19: herald.admin.v1.ListSchedulesResponse.schedules:type_name -> herald.admin.v1.Schedule
-	8,  // 20: herald.admin.v1.GetScheduleResponse.schedule:type_name -> herald.admin.v1.Schedule
-	43, // 21: herald.admin.v1.GetScheduleResponse.next_fires:type_name -> google.protobuf.Timestamp
-	22, // 22: herald.admin.v1.GetScheduleResponse.last_jobs:type_name -> herald.admin.v1.Job
-	43, // 23: herald.admin.v1.PauseScheduleRequest.until:type_name -> google.protobuf.Timestamp
-	8,  // 24: herald.admin.v1.PauseScheduleResponse.schedule:type_name -> herald.admin.v1.Schedule
-	8,  // 25: herald.admin.v1.ResumeScheduleResponse.schedule:type_name -> herald.admin.v1.Schedule
-	22, // 26: herald.admin.v1.TriggerScheduleResponse.job:type_name -> herald.admin.v1.Job
-	43, // 27: herald.admin.v1.Job.planned_at:type_name -> google.protobuf.Timestamp
-	43, // 28: herald.admin.v1.Job.due_at:type_name -> google.protobuf.Timestamp
-	0,  // 29: herald.admin.v1.Job.status:type_name -> herald.admin.v1.JobStatus
-	43, // 30: herald.admin.v1.Job.lease_until:type_name -> google.protobuf.Timestamp
-	43, // 31: herald.admin.v1.Job.created_at:type_name -> google.protobuf.Timestamp
-	43, // 32: herald.admin.v1.Job.updated_at:type_name -> google.protobuf.Timestamp
-	43, // 33: herald.admin.v1.JobEvent.at:type_name -> google.protobuf.Timestamp
-	0,  // 34: herald.admin.v1.JobEvent.from:type_name -> herald.admin.v1.JobStatus
-	0,  // 35: herald.admin.v1.JobEvent.to:type_name -> herald.admin.v1.JobStatus
-	0,  // 36: herald.admin.v1.ListJobsRequest.statuses:type_name -> herald.admin.v1.JobStatus
-	43, // 37: herald.admin.v1.ListJobsRequest.planned_from:type_name -> google.protobuf.Timestamp
-	43, // 38: herald.admin.v1.ListJobsRequest.planned_to:type_name -> google.protobuf.Timestamp
-	22, // 39: herald.admin.v1.ListJobsResponse.jobs:type_name -> herald.admin.v1.Job
-	22, // 40: herald.admin.v1.GetJobResponse.job:type_name -> herald.admin.v1.Job
-	23, // 41: herald.admin.v1.GetJobResponse.events:type_name -> herald.admin.v1.JobEvent
-	22, // 42: herald.admin.v1.CancelJobResponse.job:type_name -> herald.admin.v1.Job
-	22, // 43: herald.admin.v1.RetryJobResponse.job:type_name -> herald.admin.v1.Job
-	22, // 44: herald.admin.v1.ListDeadLettersResponse.jobs:type_name -> herald.admin.v1.Job
-	36, // 45: herald.admin.v1.GetPostMetricsResponse.snapshots:type_name -> herald.admin.v1.MetricsSnapshot
-	44, // 46: herald.admin.v1.MetricsSnapshot.stage:type_name -> google.protobuf.Duration
-	43, // 47: herald.admin.v1.MetricsSnapshot.due_at:type_name -> google.protobuf.Timestamp
-	43, // 48: herald.admin.v1.MetricsSnapshot.captured_at:type_name -> google.protobuf.Timestamp
-	41, // 49: herald.admin.v1.MetricsSnapshot.non_public:type_name -> herald.admin.v1.MetricsSnapshot.NonPublicEntry
-	42, // 50: herald.admin.v1.MetricsSnapshot.organic:type_name -> herald.admin.v1.MetricsSnapshot.OrganicEntry
-	4,  // 51: herald.admin.v1.ReloadResponse.result:type_name -> herald.admin.v1.ReloadResult
-	23, // 52: herald.admin.v1.WatchJobEventsResponse.event:type_name -> herald.admin.v1.JobEvent
-	22, // 53: herald.admin.v1.WatchJobEventsResponse.job:type_name -> herald.admin.v1.Job
-	1,  // 54: herald.admin.v1.AdminService.GetStatus:input_type -> herald.admin.v1.GetStatusRequest
-	5,  // 55: herald.admin.v1.AdminService.ListNodes:input_type -> herald.admin.v1.ListNodesRequest
-	12, // 56: herald.admin.v1.AdminService.ListSchedules:input_type -> herald.admin.v1.ListSchedulesRequest
-	14, // 57: herald.admin.v1.AdminService.GetSchedule:input_type -> herald.admin.v1.GetScheduleRequest
-	16, // 58: herald.admin.v1.AdminService.PauseSchedule:input_type -> herald.admin.v1.PauseScheduleRequest
-	18, // 59: herald.admin.v1.AdminService.ResumeSchedule:input_type -> herald.admin.v1.ResumeScheduleRequest
-	20, // 60: herald.admin.v1.AdminService.TriggerSchedule:input_type -> herald.admin.v1.TriggerScheduleRequest
-	24, // 61: herald.admin.v1.AdminService.ListJobs:input_type -> herald.admin.v1.ListJobsRequest
-	26, // 62: herald.admin.v1.AdminService.GetJob:input_type -> herald.admin.v1.GetJobRequest
-	28, // 63: herald.admin.v1.AdminService.CancelJob:input_type -> herald.admin.v1.CancelJobRequest
-	30, // 64: herald.admin.v1.AdminService.RetryJob:input_type -> herald.admin.v1.RetryJobRequest
-	32, // 65: herald.admin.v1.AdminService.ListDeadLetters:input_type -> herald.admin.v1.ListDeadLettersRequest
-	34, // 66: herald.admin.v1.AdminService.GetPostMetrics:input_type -> herald.admin.v1.GetPostMetricsRequest
-	37, // 67: herald.admin.v1.AdminService.Reload:input_type -> herald.admin.v1.ReloadRequest
-	39, // 68: herald.admin.v1.AdminService.WatchJobEvents:input_type -> herald.admin.v1.WatchJobEventsRequest
-	2,  // 69: herald.admin.v1.AdminService.GetStatus:output_type -> herald.admin.v1.GetStatusResponse
-	6,  // 70: herald.admin.v1.AdminService.ListNodes:output_type -> herald.admin.v1.ListNodesResponse
-	13, // 71: herald.admin.v1.AdminService.ListSchedules:output_type -> herald.admin.v1.ListSchedulesResponse
-	15, // 72: herald.admin.v1.AdminService.GetSchedule:output_type -> herald.admin.v1.GetScheduleResponse
-	17, // 73: herald.admin.v1.AdminService.PauseSchedule:output_type -> herald.admin.v1.PauseScheduleResponse
-	19, // 74: herald.admin.v1.AdminService.ResumeSchedule:output_type -> herald.admin.v1.ResumeScheduleResponse
-	21, // 75: herald.admin.v1.AdminService.TriggerSchedule:output_type -> herald.admin.v1.TriggerScheduleResponse
-	25, // 76: herald.admin.v1.AdminService.ListJobs:output_type -> herald.admin.v1.ListJobsResponse
-	27, // 77: herald.admin.v1.AdminService.GetJob:output_type -> herald.admin.v1.GetJobResponse
-	29, // 78: herald.admin.v1.AdminService.CancelJob:output_type -> herald.admin.v1.CancelJobResponse
-	31, // 79: herald.admin.v1.AdminService.RetryJob:output_type -> herald.admin.v1.RetryJobResponse
-	33, // 80: herald.admin.v1.AdminService.ListDeadLetters:output_type -> herald.admin.v1.ListDeadLettersResponse
-	35, // 81: herald.admin.v1.AdminService.GetPostMetrics:output_type -> herald.admin.v1.GetPostMetricsResponse
-	38, // 82: herald.admin.v1.AdminService.Reload:output_type -> herald.admin.v1.ReloadResponse
-	40, // 83: herald.admin.v1.AdminService.WatchJobEvents:output_type -> herald.admin.v1.WatchJobEventsResponse
-	69, // [69:84] is the sub-list for method output_type
-	54, // [54:69] is the sub-list for method input_type
-	54, // [54:54] is the sub-list for extension type_name
-	54, // [54:54] is the sub-list for extension extendee
-	0,  // [0:54] is the sub-list for field type_name
+	47, // 0: herald.admin.v1.GetStatusResponse.started_at:type_name -> google.protobuf.Timestamp
+	6,  // 1: herald.admin.v1.GetStatusResponse.last_reload:type_name -> herald.admin.v1.ReloadResult
+	5,  // 2: herald.admin.v1.GetStatusResponse.store:type_name -> herald.admin.v1.Health
+	5,  // 3: herald.admin.v1.GetStatusResponse.redis:type_name -> herald.admin.v1.Health
+	4,  // 4: herald.admin.v1.GetStatusResponse.accounts:type_name -> herald.admin.v1.AccountStatus
+	1,  // 5: herald.admin.v1.AccountStatus.auth_state:type_name -> herald.admin.v1.AuthState
+	47, // 6: herald.admin.v1.AccountStatus.since:type_name -> google.protobuf.Timestamp
+	47, // 7: herald.admin.v1.ReloadResult.at:type_name -> google.protobuf.Timestamp
+	9,  // 8: herald.admin.v1.ListNodesResponse.nodes:type_name -> herald.admin.v1.Node
+	47, // 9: herald.admin.v1.Node.started_at:type_name -> google.protobuf.Timestamp
+	47, // 10: herald.admin.v1.Node.last_seen:type_name -> google.protobuf.Timestamp
+	13, // 11: herald.admin.v1.Schedule.pause:type_name -> herald.admin.v1.Pause
+	11, // 12: herald.admin.v1.Schedule.source:type_name -> herald.admin.v1.SourcePosition
+	47, // 13: herald.admin.v1.Schedule.next_fire:type_name -> google.protobuf.Timestamp
+	48, // 14: herald.admin.v1.Schedule.jitter:type_name -> google.protobuf.Duration
+	48, // 15: herald.admin.v1.Schedule.catchup:type_name -> google.protobuf.Duration
+	48, // 16: herald.admin.v1.Schedule.deadline:type_name -> google.protobuf.Duration
+	48, // 17: herald.admin.v1.Schedule.metrics:type_name -> google.protobuf.Duration
+	12, // 18: herald.admin.v1.Schedule.media:type_name -> herald.admin.v1.Media
+	24, // 19: herald.admin.v1.Schedule.last_job:type_name -> herald.admin.v1.Job
+	47, // 20: herald.admin.v1.Pause.at:type_name -> google.protobuf.Timestamp
+	47, // 21: herald.admin.v1.Pause.until:type_name -> google.protobuf.Timestamp
+	10, // 22: herald.admin.v1.ListSchedulesResponse.schedules:type_name -> herald.admin.v1.Schedule
+	10, // 23: herald.admin.v1.GetScheduleResponse.schedule:type_name -> herald.admin.v1.Schedule
+	47, // 24: herald.admin.v1.GetScheduleResponse.next_fires:type_name -> google.protobuf.Timestamp
+	24, // 25: herald.admin.v1.GetScheduleResponse.last_jobs:type_name -> herald.admin.v1.Job
+	47, // 26: herald.admin.v1.PauseScheduleRequest.until:type_name -> google.protobuf.Timestamp
+	10, // 27: herald.admin.v1.PauseScheduleResponse.schedule:type_name -> herald.admin.v1.Schedule
+	10, // 28: herald.admin.v1.ResumeScheduleResponse.schedule:type_name -> herald.admin.v1.Schedule
+	24, // 29: herald.admin.v1.TriggerScheduleResponse.job:type_name -> herald.admin.v1.Job
+	47, // 30: herald.admin.v1.Job.planned_at:type_name -> google.protobuf.Timestamp
+	47, // 31: herald.admin.v1.Job.due_at:type_name -> google.protobuf.Timestamp
+	0,  // 32: herald.admin.v1.Job.status:type_name -> herald.admin.v1.JobStatus
+	47, // 33: herald.admin.v1.Job.lease_until:type_name -> google.protobuf.Timestamp
+	47, // 34: herald.admin.v1.Job.created_at:type_name -> google.protobuf.Timestamp
+	47, // 35: herald.admin.v1.Job.updated_at:type_name -> google.protobuf.Timestamp
+	25, // 36: herald.admin.v1.Job.post:type_name -> herald.admin.v1.FrozenPost
+	47, // 37: herald.admin.v1.Job.first_sent_at:type_name -> google.protobuf.Timestamp
+	26, // 38: herald.admin.v1.FrozenPost.media:type_name -> herald.admin.v1.FrozenMedia
+	47, // 39: herald.admin.v1.FrozenMedia.expires_at:type_name -> google.protobuf.Timestamp
+	47, // 40: herald.admin.v1.JobEvent.at:type_name -> google.protobuf.Timestamp
+	0,  // 41: herald.admin.v1.JobEvent.from:type_name -> herald.admin.v1.JobStatus
+	0,  // 42: herald.admin.v1.JobEvent.to:type_name -> herald.admin.v1.JobStatus
+	0,  // 43: herald.admin.v1.ListJobsRequest.statuses:type_name -> herald.admin.v1.JobStatus
+	47, // 44: herald.admin.v1.ListJobsRequest.planned_from:type_name -> google.protobuf.Timestamp
+	47, // 45: herald.admin.v1.ListJobsRequest.planned_to:type_name -> google.protobuf.Timestamp
+	24, // 46: herald.admin.v1.ListJobsResponse.jobs:type_name -> herald.admin.v1.Job
+	24, // 47: herald.admin.v1.GetJobResponse.job:type_name -> herald.admin.v1.Job
+	27, // 48: herald.admin.v1.GetJobResponse.events:type_name -> herald.admin.v1.JobEvent
+	24, // 49: herald.admin.v1.CancelJobResponse.job:type_name -> herald.admin.v1.Job
+	24, // 50: herald.admin.v1.RetryJobResponse.job:type_name -> herald.admin.v1.Job
+	24, // 51: herald.admin.v1.ListDeadLettersResponse.jobs:type_name -> herald.admin.v1.Job
+	40, // 52: herald.admin.v1.GetPostMetricsResponse.snapshots:type_name -> herald.admin.v1.MetricsSnapshot
+	48, // 53: herald.admin.v1.MetricsSnapshot.stage:type_name -> google.protobuf.Duration
+	47, // 54: herald.admin.v1.MetricsSnapshot.due_at:type_name -> google.protobuf.Timestamp
+	47, // 55: herald.admin.v1.MetricsSnapshot.captured_at:type_name -> google.protobuf.Timestamp
+	45, // 56: herald.admin.v1.MetricsSnapshot.non_public:type_name -> herald.admin.v1.MetricsSnapshot.NonPublicEntry
+	46, // 57: herald.admin.v1.MetricsSnapshot.organic:type_name -> herald.admin.v1.MetricsSnapshot.OrganicEntry
+	6,  // 58: herald.admin.v1.ReloadResponse.result:type_name -> herald.admin.v1.ReloadResult
+	27, // 59: herald.admin.v1.WatchJobEventsResponse.event:type_name -> herald.admin.v1.JobEvent
+	24, // 60: herald.admin.v1.WatchJobEventsResponse.job:type_name -> herald.admin.v1.Job
+	2,  // 61: herald.admin.v1.AdminService.GetStatus:input_type -> herald.admin.v1.GetStatusRequest
+	7,  // 62: herald.admin.v1.AdminService.ListNodes:input_type -> herald.admin.v1.ListNodesRequest
+	14, // 63: herald.admin.v1.AdminService.ListSchedules:input_type -> herald.admin.v1.ListSchedulesRequest
+	16, // 64: herald.admin.v1.AdminService.GetSchedule:input_type -> herald.admin.v1.GetScheduleRequest
+	18, // 65: herald.admin.v1.AdminService.PauseSchedule:input_type -> herald.admin.v1.PauseScheduleRequest
+	20, // 66: herald.admin.v1.AdminService.ResumeSchedule:input_type -> herald.admin.v1.ResumeScheduleRequest
+	22, // 67: herald.admin.v1.AdminService.TriggerSchedule:input_type -> herald.admin.v1.TriggerScheduleRequest
+	28, // 68: herald.admin.v1.AdminService.ListJobs:input_type -> herald.admin.v1.ListJobsRequest
+	30, // 69: herald.admin.v1.AdminService.GetJob:input_type -> herald.admin.v1.GetJobRequest
+	32, // 70: herald.admin.v1.AdminService.CancelJob:input_type -> herald.admin.v1.CancelJobRequest
+	34, // 71: herald.admin.v1.AdminService.RetryJob:input_type -> herald.admin.v1.RetryJobRequest
+	36, // 72: herald.admin.v1.AdminService.ListDeadLetters:input_type -> herald.admin.v1.ListDeadLettersRequest
+	38, // 73: herald.admin.v1.AdminService.GetPostMetrics:input_type -> herald.admin.v1.GetPostMetricsRequest
+	41, // 74: herald.admin.v1.AdminService.Reload:input_type -> herald.admin.v1.ReloadRequest
+	43, // 75: herald.admin.v1.AdminService.WatchJobEvents:input_type -> herald.admin.v1.WatchJobEventsRequest
+	3,  // 76: herald.admin.v1.AdminService.GetStatus:output_type -> herald.admin.v1.GetStatusResponse
+	8,  // 77: herald.admin.v1.AdminService.ListNodes:output_type -> herald.admin.v1.ListNodesResponse
+	15, // 78: herald.admin.v1.AdminService.ListSchedules:output_type -> herald.admin.v1.ListSchedulesResponse
+	17, // 79: herald.admin.v1.AdminService.GetSchedule:output_type -> herald.admin.v1.GetScheduleResponse
+	19, // 80: herald.admin.v1.AdminService.PauseSchedule:output_type -> herald.admin.v1.PauseScheduleResponse
+	21, // 81: herald.admin.v1.AdminService.ResumeSchedule:output_type -> herald.admin.v1.ResumeScheduleResponse
+	23, // 82: herald.admin.v1.AdminService.TriggerSchedule:output_type -> herald.admin.v1.TriggerScheduleResponse
+	29, // 83: herald.admin.v1.AdminService.ListJobs:output_type -> herald.admin.v1.ListJobsResponse
+	31, // 84: herald.admin.v1.AdminService.GetJob:output_type -> herald.admin.v1.GetJobResponse
+	33, // 85: herald.admin.v1.AdminService.CancelJob:output_type -> herald.admin.v1.CancelJobResponse
+	35, // 86: herald.admin.v1.AdminService.RetryJob:output_type -> herald.admin.v1.RetryJobResponse
+	37, // 87: herald.admin.v1.AdminService.ListDeadLetters:output_type -> herald.admin.v1.ListDeadLettersResponse
+	39, // 88: herald.admin.v1.AdminService.GetPostMetrics:output_type -> herald.admin.v1.GetPostMetricsResponse
+	42, // 89: herald.admin.v1.AdminService.Reload:output_type -> herald.admin.v1.ReloadResponse
+	44, // 90: herald.admin.v1.AdminService.WatchJobEvents:output_type -> herald.admin.v1.WatchJobEventsResponse
+	76, // [76:91] is the sub-list for method output_type
+	61, // [61:76] is the sub-list for method input_type
+	61, // [61:61] is the sub-list for extension type_name
+	61, // [61:61] is the sub-list for extension extendee
+	0,  // [0:61] is the sub-list for field type_name
 }
 
 func init() { file_herald_admin_v1_admin_proto_init() }
@@ -3121,8 +3515,8 @@ func file_herald_admin_v1_admin_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_herald_admin_v1_admin_proto_rawDesc), len(file_herald_admin_v1_admin_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   42,
+			NumEnums:      2,
+			NumMessages:   45,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -81,7 +81,8 @@ const (
 // AdminServiceClient is a client for the herald.admin.v1.AdminService service.
 type AdminServiceClient interface {
 	// GetStatus describes this node: version, configuration, last reload,
-	// and the health of the store and of Redis.
+	// the health of the store and of Redis, and every configured account
+	// with the state of its credentials.
 	GetStatus(context.Context, *connect.Request[v1.GetStatusRequest]) (*connect.Response[v1.GetStatusResponse], error)
 	// ListNodes lists the nodes that share this node's store, from their
 	// heartbeats.
@@ -334,7 +335,8 @@ func (c *adminServiceClient) WatchJobEvents(ctx context.Context, req *connect.Re
 // AdminServiceHandler is an implementation of the herald.admin.v1.AdminService service.
 type AdminServiceHandler interface {
 	// GetStatus describes this node: version, configuration, last reload,
-	// and the health of the store and of Redis.
+	// the health of the store and of Redis, and every configured account
+	// with the state of its credentials.
 	GetStatus(context.Context, *connect.Request[v1.GetStatusRequest]) (*connect.Response[v1.GetStatusResponse], error)
 	// ListNodes lists the nodes that share this node's store, from their
 	// heartbeats.
