@@ -11,10 +11,12 @@ import (
 	"time"
 
 	"github.com/herald-social/herald/dashboard"
+	"github.com/herald-social/herald/platform/x"
 )
 
 // startHTTP serves, on Config.Listen: /healthz (the process is alive),
-// /readyz (a configuration is loaded and the store answers) and /metrics,
+// /readyz (a configuration is loaded and the store answers; it also names
+// the accounts that may need re-authorization) and /metrics,
 // which need no token; and the admin API, which does. HTTP/1.1 and, for
 // gRPC, HTTP/2 (h2c without TLS). With no admin token configured it
 // listens on loopback only.
@@ -85,7 +87,43 @@ func (e *Engine) readyz(w http.ResponseWriter, r *http.Request) {
 	} else {
 		body["store"] = "ok"
 	}
+	if accounts := e.accountsNeedingAttention(ctx); len(accounts) > 0 {
+		body["accounts"] = accounts
+	}
 	writeJSON(w, status, body)
+}
+
+// accountAttention is how /readyz describes an account whose credentials
+// may need re-authorization.
+type accountAttention struct {
+	AuthState string    `json:"auth_state"`
+	Detail    string    `json:"detail,omitempty"`
+	Since     time.Time `json:"since,omitzero"`
+	Action    string    `json:"action"`
+}
+
+// accountsNeedingAttention lists, by name, the accounts whose credentials
+// are not known good. They do not make the node unready: it still
+// publishes for the other accounts, and a restart would not fix them.
+func (e *Engine) accountsNeedingAttention(ctx context.Context) map[string]accountAttention {
+	if e.platform == nil {
+		return nil
+	}
+	out := map[string]accountAttention{}
+	for _, a := range e.platform.AccountStates(ctx) {
+		if a.State == x.AuthOK {
+			continue
+		}
+		action := "may need re-authorization: the next refresh tries the stored refresh token once; if X refuses it, authorize the account again"
+		switch a.State {
+		case x.AuthReauthRequired:
+			action = "needs re-authorization: put new tokens in the account's environment, then reload or restart"
+		case x.AuthUnknown:
+			action = "the stored tokens could not be read: check the store and HERALD_TOKEN_KEY"
+		}
+		out[a.Account] = accountAttention{AuthState: string(a.State), Detail: a.Detail, Since: a.Since.UTC(), Action: action}
+	}
+	return out
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
