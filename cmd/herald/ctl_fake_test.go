@@ -79,7 +79,14 @@ func fakeAuth(h http.Header, mutation bool, method string) error {
 func fakeJobs() []*adminv1.Job {
 	return []*adminv1.Job{
 		{Id: 42, ScheduleId: "daily-tip", PlannedAt: fakeTS(-48 * time.Hour), Status: adminv1.JobStatus_JOB_STATUS_SUCCEEDED,
-			Attempt: 1, Run: 7, Trigger: "scheduled", Node: "n1", PostIds: []string{"1790000000000000001"}},
+			Attempt: 1, Run: 7, Trigger: "scheduled", Node: "n1", PostIds: []string{"1790000000000000001", "1790000000000000002"},
+			FirstSentAt: fakeTS(-48*time.Hour + 3*time.Second),
+			Post: &adminv1.FrozenPost{Account: "brand", Texts: []string{"Tip 7: pin your versions.\nRead more below.", "Why: reproducible builds."},
+				Media: []*adminv1.FrozenMedia{
+					{Path: "media/tip7.png", Alt: "a pinned version", Digest: "sha256:9f86d081884c7d65", Size: 20480,
+						MediaId: "1790000000000000100", ExpiresAt: fakeTS(-24 * time.Hour)},
+					{Path: "media/extra.png"},
+				}}},
 		{Id: 43, ScheduleId: "daily-tip", PlannedAt: fakeTS(-24 * time.Hour), Status: adminv1.JobStatus_JOB_STATUS_DEAD,
 			Attempt: 3, Failures: 3, Run: 8, Trigger: "scheduled", Node: "n2", DeadReason: "exhausted",
 			LastError: "x: 503 Service Unavailable", UpdatedAt: fakeTS(-23 * time.Hour)},
@@ -147,6 +154,13 @@ func (f *fakeAdmin) GetStatus(_ context.Context, req *connect.Request[adminv1.Ge
 		NodeId: "n1", Version: "v1.2.3", StartedAt: fakeTS(-3 * time.Hour), ConfigRevision: "r-abc", ConfigCommit: "c0ffee",
 		SchedulesLoaded: 3, LastReload: &adminv1.ReloadResult{Result: "ok", Trigger: "start", Revision: "r-abc", Added: 3, At: fakeTS(-3 * time.Hour)},
 		Store: &adminv1.Health{State: "ok"}, Redis: &adminv1.Health{State: "not_configured"},
+		Accounts: []*adminv1.AccountStatus{
+			{Name: "brand", Auth: "oauth2", AuthState: adminv1.AuthState_AUTH_STATE_REAUTH_REQUIRED, Since: fakeTS(-time.Hour),
+				Detail: "account brand: refreshing the OAuth 2.0 token: xapi token: HTTP 400 Bad Request: Value passed for the token was invalid."},
+			{Name: "demo", Auth: "none", DryRun: true, AuthState: adminv1.AuthState_AUTH_STATE_OK},
+			{Name: "other", Auth: "oauth2", AuthState: adminv1.AuthState_AUTH_STATE_REFRESH_IN_PROGRESS_FOUND, Since: fakeTS(-2 * time.Hour),
+				Detail: "the answer of X's token endpoint was lost: X may have spent the refresh token"},
+		},
 	}), nil
 }
 

@@ -129,12 +129,47 @@ func writeJob(w io.Writer, j *adminv1.Job) {
 		fmt.Fprintf(w, "lease until\t%s\n", fmtTime(j.GetLeaseUntil()))
 	}
 	fmt.Fprintf(w, "posts\t%s\n", orDash(strings.Join(j.GetPostIds(), ", ")))
+	fmt.Fprintf(w, "first sent\t%s\n", fmtTime(j.GetFirstSentAt()))
+	writeFrozenPost(w, j.GetPost())
 	if j.GetLastError() != "" {
 		fmt.Fprintf(w, "last error\t%s\n", cell(j.GetLastError(), 200))
 	}
 	fmt.Fprintf(w, "correlation\t%s\n", orDash(j.GetCorrelationId()))
 	fmt.Fprintf(w, "created\t%s\n", fmtTime(j.GetCreatedAt()))
 	fmt.Fprintf(w, "updated\t%s\n", fmtTime(j.GetUpdatedAt()))
+}
+
+// writeFrozenPost writes the post frozen on a job: its account, each text
+// of the thread, and each media with what its upload recorded.
+func writeFrozenPost(w io.Writer, p *adminv1.FrozenPost) {
+	if p == nil {
+		fmt.Fprintf(w, "post\t- (not frozen yet)\n")
+		return
+	}
+	fmt.Fprintf(w, "post account\t%s\n", orDash(p.GetAccount()))
+	texts := p.GetTexts()
+	for i, t := range texts {
+		name := "post"
+		if len(texts) > 1 {
+			name = fmt.Sprintf("post %d/%d", i+1, len(texts))
+		}
+		fmt.Fprintf(w, "%s\t%s\n", name, cell(t, 1000))
+	}
+	for i, m := range p.GetMedia() {
+		line := m.GetPath()
+		if m.GetAlt() != "" {
+			line += fmt.Sprintf(" (alt %q)", m.GetAlt())
+		}
+		if m.GetDigest() == "" && m.GetMediaId() == "" {
+			line += ", not uploaded yet"
+		} else {
+			line += fmt.Sprintf(", %s, %d bytes, media id %s", orDash(m.GetDigest()), m.GetSize(), orDash(m.GetMediaId()))
+			if m.GetExpiresAt() != nil {
+				line += " until " + fmtTime(m.GetExpiresAt())
+			}
+		}
+		fmt.Fprintf(w, "media %d\t%s\n", i+1, cell(line, 1000))
+	}
 }
 
 func runCtlCancel(c *ctl, args []string) int {

@@ -12,8 +12,10 @@ import (
 
 func runCtlStatus(c *ctl, args []string) int {
 	fs := c.flagSet("status", `Describes the node: its id and version, the configuration running, the
-last reload (with its errors when it was rejected) and the health of the
-store and of Redis.`)
+last reload (with its errors when it was rejected), the health of the
+store and of Redis, and every configured account with the state of its
+credentials (ok, refresh_in_progress_found: may need re-authorization,
+reauth_required: needs re-authorization).`)
 	if _, code := c.start(fs, args); code != proceed {
 		return code
 	}
@@ -44,7 +46,51 @@ store and of Redis.`)
 		}
 		fmt.Fprintf(w, "store\t%s\n", healthText(s.GetStore()))
 		fmt.Fprintf(w, "redis\t%s\n", healthText(s.GetRedis()))
+		for _, a := range s.GetAccounts() {
+			writeAccount(w, a)
+		}
 	})
+}
+
+// writeAccount writes an account's line, and for credentials that are
+// not known good, what is wrong and what to do.
+func writeAccount(w io.Writer, a *adminv1.AccountStatus) {
+	mode := "publishing"
+	if a.GetDryRun() {
+		mode = "dry run"
+	}
+	state := authStateName(a.GetAuthState())
+	if a.GetSince() != nil {
+		state += " since " + fmtTime(a.GetSince())
+	}
+	fmt.Fprintf(w, "account %s\t%s, %s: %s\n", a.GetName(), orDash(a.GetAuth()), mode, state)
+	if a.GetDetail() != "" {
+		fmt.Fprintf(w, "\t%s\n", cell(a.GetDetail(), 200))
+	}
+	if hint := authStateHint(a.GetAuthState()); hint != "" {
+		fmt.Fprintf(w, "\t%s\n", hint)
+	}
+}
+
+// authStateName is a state as the README names it: ok, reauth_required.
+func authStateName(s adminv1.AuthState) string {
+	if s == adminv1.AuthState_AUTH_STATE_UNSPECIFIED {
+		return "-"
+	}
+	return strings.ToLower(strings.TrimPrefix(s.String(), "AUTH_STATE_"))
+}
+
+// authStateHint says what an operator should do about a state.
+func authStateHint(s adminv1.AuthState) string {
+	switch s {
+	case adminv1.AuthState_AUTH_STATE_REFRESH_IN_PROGRESS_FOUND:
+		return "may need re-authorization: the next refresh tries the stored refresh token once; if X refuses it, authorize the account again"
+	case adminv1.AuthState_AUTH_STATE_REAUTH_REQUIRED:
+		return "needs re-authorization: put new tokens in the account's environment, then herald ctl reload (or restart)"
+	case adminv1.AuthState_AUTH_STATE_UNKNOWN:
+		return "the stored tokens could not be read: check the store and HERALD_TOKEN_KEY"
+	}
+	return ""
 }
 
 func runCtlReload(c *ctl, args []string) int {
