@@ -2,6 +2,7 @@ package dashboard_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -124,6 +125,17 @@ func TestPage(t *testing.T) {
 		if n := browsertest.Eval[int](p, `document.querySelectorAll('[data-testid="timeline-row"]').length`); n != 3 {
 			t.Errorf("%d timeline rows, want 3", n)
 		}
+		p.WaitText(`[data-testid="post-account"]`, "brand")
+		texts := browsertest.Eval[[]string](p, `[...document.querySelectorAll('[data-testid="post-texts"] li')].map((li) => li.textContent)`)
+		if len(texts) != 2 || texts[0] != "Run 60: <b>not bold</b>\nsecond line" || texts[1] != "and a reply" {
+			t.Errorf("the frozen post's texts are shown as %q, want the thread's two texts, as text", texts)
+		}
+		p.WaitText(`[data-testid="post-media"]`, "sha256:2c26b46b68ffc68f (20480 bytes)")
+		p.WaitText(`[data-testid="post-media"]`, "1900000000000000100")
+		if media := browsertest.Eval[[]string](p, `[...document.querySelectorAll('[data-testid="post-media-row"]')].map((tr) => tr.textContent)`); len(media) != 2 ||
+			!strings.Contains(media[0], "media/run.png") || !strings.Contains(media[0], "a chart") || !strings.Contains(media[1], "not yet") {
+			t.Errorf("media rows %q, want the uploaded image and the GIF not uploaded yet", media)
+		}
 		p.Do("the chart", chromedp.WaitVisible(chromedp.CSS(`[data-testid="chart-impressions"]`)))
 		for _, m := range []string{"likes", "reposts", "replies", "impressions"} {
 			points := browsertest.Eval[int](p, fmt.Sprintf(`document.querySelectorAll('[data-testid="chart-%s"] circle').length`, m))
@@ -163,6 +175,29 @@ func TestPage(t *testing.T) {
 		p.WaitText(`[data-testid="reload-error-list"]`, "plan.yaml:11:11: cron: expected 5 or 6 fields, got 8")
 		p.Do("reload", chromedp.Click(chromedp.CSS(`[data-testid="reload"]`)), chromedp.WaitNotVisible(chromedp.CSS(`[data-testid="reload-errors"]`)))
 		p.WaitText(`[data-testid="notice"]`, "Reloaded: revision rev-fedcba98")
+	})
+
+	t.Run("accounts: states and re-authorization warnings", func(t *testing.T) {
+		f := newFakeAPI(nil)
+		f.status.Accounts = append(f.status.Accounts,
+			&adminv1.AccountStatus{Name: "locked", Auth: "oauth2", AuthState: adminv1.AuthState_AUTH_STATE_REAUTH_REQUIRED, Since: ts(time.Minute),
+				Detail: "xapi token: HTTP 400 Bad Request: Value passed for the token was invalid."},
+			&adminv1.AccountStatus{Name: "unsure", Auth: "oauth2", AuthState: adminv1.AuthState_AUTH_STATE_REFRESH_IN_PROGRESS_FOUND, Since: ts(2 * time.Minute),
+				Detail: "the answer of X's token endpoint was lost: X may have spent the refresh token"})
+		url := f.serve(t)
+		p := b.Tab(t)
+		p.Do("load the page", chromedp.Navigate(url), chromedp.WaitVisible(chromedp.CSS(`[data-testid="account-warnings"]`)))
+		p.WaitText(`[data-testid="account-warnings"] h2`, "2 accounts may need re-authorization")
+		p.WaitText(`[data-testid="account-warning-list"] li[data-id="locked"]`, "reauth_required")
+		p.WaitText(`[data-testid="account-warning-list"] li[data-id="locked"]`, "put new tokens in the account's environment")
+		p.WaitText(`[data-testid="account-warning-list"] li[data-id="unsure"]`, "The next refresh tries the stored refresh token once")
+		p.WaitText(browsertest.Row("account-row", "locked")+` [data-testid="auth-state"]`, "reauth_required")
+		p.WaitText(browsertest.Row("account-row", "locked"), "Value passed for the token was invalid.")
+		p.WaitText(browsertest.Row("account-row", "news"), "dry run")
+		p.WaitText(browsertest.Row("account-row", "brand")+` [data-testid="auth-state"]`, "ok")
+		if n := browsertest.Eval[int](p, `document.querySelectorAll('[data-testid="account-warning-list"] li').length`); n != 2 {
+			t.Errorf("%d accounts in the warning, want 2 (the ok ones are not)", n)
+		}
 	})
 
 	t.Run("live updates resume after a drop", func(t *testing.T) {

@@ -61,6 +61,10 @@ func newFakeAPI(tokens map[string]string) *fakeAPI {
 			SchedulesLoaded: 2, DryRun: true,
 			LastReload: &adminv1.ReloadResult{Result: "ok", Trigger: "start", Revision: "rev-0123456789abcdef", Added: 2, At: ts(0)},
 			Store:      &adminv1.Health{State: "ok"}, Redis: &adminv1.Health{State: "not_configured"},
+			Accounts: []*adminv1.AccountStatus{
+				{Name: "brand", Auth: "oauth2", AuthState: adminv1.AuthState_AUTH_STATE_OK},
+				{Name: "news", Auth: "oauth1", DryRun: true, AuthState: adminv1.AuthState_AUTH_STATE_OK},
+			},
 		},
 		events:  map[int64][]*adminv1.JobEvent{},
 		metrics: map[int64][]*adminv1.MetricsSnapshot{},
@@ -79,6 +83,12 @@ func newFakeAPI(tokens map[string]string) *fakeAPI {
 	}
 	last := f.jobs[59]
 	last.Status, last.Attempt, last.Node, last.PostIds = adminv1.JobStatus_JOB_STATUS_SUCCEEDED, 1, "node-a", []string{"1900000000000000060"}
+	last.FirstSentAt = ts(60*time.Second + 500*time.Millisecond)
+	last.Post = &adminv1.FrozenPost{Account: "brand", Texts: []string{"Run 60: <b>not bold</b>\nsecond line", "and a reply"},
+		Media: []*adminv1.FrozenMedia{
+			{Path: "media/run.png", Alt: "a chart", Digest: "sha256:2c26b46b68ffc68f", Size: 20480, MediaId: "1900000000000000100", ExpiresAt: ts(24 * time.Hour)},
+			{Path: "media/later.gif"},
+		}}
 	f.events[60] = []*adminv1.JobEvent{
 		{Id: 100, JobId: 60, At: ts(59 * time.Second), To: adminv1.JobStatus_JOB_STATUS_PLANNED, Node: "node-a"},
 		{Id: 101, JobId: 60, At: ts(60 * time.Second), From: adminv1.JobStatus_JOB_STATUS_PLANNED, To: adminv1.JobStatus_JOB_STATUS_RUNNING, Node: "node-a", Attempt: 1},

@@ -1,8 +1,9 @@
 // The dashboard's entry point: the session (token, log in, log out), the
-// node's status and the nodes, reload, and the live stream that feeds the
-// other views (schedules, jobs, dead letters).
+// node's status, its accounts and the nodes, reload, and the live stream
+// that feeds the other views (schedules, jobs, dead letters).
 import { APIError, Client } from "./api.js";
 import { h, replace, time } from "./dom.js";
+import { renderAccounts } from "./accounts.js";
 import { startLive } from "./live.js";
 import { schedulesView } from "./schedules.js";
 import { jobsView } from "./jobs.js";
@@ -221,6 +222,7 @@ function renderStatus(s) {
         `; +${r.added ?? 0} −${r.removed ?? 0} ~${r.changed ?? 0})`]
       : "—", "last-reload"));
   renderReloadErrors(r);
+  renderAccounts(s.accounts ?? []);
 }
 
 // renderReloadErrors shows a failed reload above everything else: the

@@ -1,5 +1,5 @@
-// The jobs table (filters, paging) and one job's detail: its timeline of
-// events, cancel and retry, and its post's metrics chart.
+// The jobs table (filters, paging) and one job's detail: its frozen post,
+// its timeline of events, cancel and retry, and its post's metrics chart.
 import { metricsChart } from "./chart.js";
 import { badge, h, replace, rfc3339, status, time } from "./dom.js";
 
@@ -133,6 +133,7 @@ export function jobsView(ctx) {
         field("trigger", job.trigger ?? ""),
         field("attempt", `${job.attempt ?? 0} (${job.failures ?? 0} failed)`),
         job.postIds?.length ? field("posts", job.postIds.join(", ")) : null,
+        field("first sent", job.firstSentAt ? time(job.firstSentAt) : h("span", { class: "muted" }, "never")),
         job.deadReason ? field("dead because", job.deadReason) : null,
         job.lastError ? field("last error", h("span", { class: "error-text" }, job.lastError)) : null,
         field("correlation id", h("code", {}, job.correlationId ?? ""))),
@@ -143,6 +144,8 @@ export function jobsView(ctx) {
         cancellable.has(job.status)
           ? h("button", { type: "button", class: "danger", "data-testid": "job-cancel", onclick: (e) => mutate(e, "CancelJob", job.id) }, "Cancel")
           : null),
+      h("h3", {}, "Post"),
+      frozenPost(job.post),
       h("h3", {}, "Timeline"),
       h("table", { "data-testid": "timeline" },
         h("thead", {}, h("tr", {}, ["time", "transition", "node", "attempt", "detail"].map((c) => h("th", { scope: "col", class: c === "attempt" ? "num" : null }, c)))),
@@ -158,6 +161,31 @@ export function jobsView(ctx) {
         : h("p", { class: "muted" }, job.status === "JOB_STATUS_SUCCEEDED"
           ? "Loading…"
           : "Metrics are captured after a post is published."));
+  }
+
+  // frozenPost shows the post frozen on the job, exactly as every attempt
+  // publishes it: the account, each text of the thread, and each media
+  // with what its upload recorded.
+  function frozenPost(p) {
+    if (!p) {
+      return h("p", { class: "muted", "data-testid": "frozen-post" },
+        "Not frozen yet: the post is rendered when the fire is recorded, or at the job's first claim.");
+    }
+    const texts = p.texts ?? [];
+    return h("div", { "data-testid": "frozen-post" },
+      h("p", {}, "As ", h("code", { "data-testid": "post-account" }, p.account ?? ""),
+        texts.length > 1 ? `, a thread of ${texts.length} posts:` : ":"),
+      h("ol", { class: "thread", "data-testid": "post-texts" }, texts.map((t) => h("li", { class: "post-text" }, t))),
+      p.media?.length
+        ? h("table", { "data-testid": "post-media" },
+          h("thead", {}, h("tr", {}, ["file", "alt text", "uploaded", "media id", "expires"].map((c) => h("th", { scope: "col" }, c)))),
+          h("tbody", {}, p.media.map((m) => h("tr", { "data-testid": "post-media-row" },
+            h("td", {}, h("code", {}, m.path ?? "")),
+            h("td", {}, m.alt ?? ""),
+            h("td", {}, m.digest ? [h("code", {}, m.digest), ` (${m.size ?? 0} bytes)`] : h("span", { class: "muted" }, "not yet")),
+            h("td", {}, m.mediaId ? h("code", {}, m.mediaId) : ""),
+            h("td", {}, m.expiresAt ? time(m.expiresAt) : "")))))
+        : null);
   }
 
   // mutate cancels or retries a job (from the dialog or a dead letter).
