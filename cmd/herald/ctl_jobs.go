@@ -146,7 +146,7 @@ func writeFrozenPost(w io.Writer, p *adminv1.FrozenPost) {
 		fmt.Fprintf(w, "post\t- (not frozen yet)\n")
 		return
 	}
-	fmt.Fprintf(w, "post account\t%s\n", orDash(p.GetAccount()))
+	fmt.Fprintf(w, "account\t%s\n", orDash(p.GetAccount()))
 	texts := p.GetTexts()
 	for i, t := range texts {
 		name := "post"

@@ -46,29 +46,35 @@ reauth_required: needs re-authorization).`)
 		}
 		fmt.Fprintf(w, "store\t%s\n", healthText(s.GetStore()))
 		fmt.Fprintf(w, "redis\t%s\n", healthText(s.GetRedis()))
-		for _, a := range s.GetAccounts() {
-			writeAccount(w, a)
-		}
+		writeAccounts(w, s.GetAccounts())
 	})
 }
 
-// writeAccount writes an account's line, and for credentials that are
-// not known good, what is wrong and what to do.
-func writeAccount(w io.Writer, a *adminv1.AccountStatus) {
-	mode := "publishing"
-	if a.GetDryRun() {
-		mode = "dry run"
+// writeAccounts writes the accounts as a table of their own, then, for
+// each one whose credentials are not known good, what to do.
+func writeAccounts(w io.Writer, accounts []*adminv1.AccountStatus) {
+	if len(accounts) == 0 {
+		return
 	}
-	state := authStateName(a.GetAuthState())
-	if a.GetSince() != nil {
-		state += " since " + fmtTime(a.GetSince())
+	fmt.Fprintln(w, "\naccounts")
+	fmt.Fprintln(w, "ACCOUNT\tAUTH\tMODE\tSTATE\tSINCE\tDETAIL")
+	var hints []string
+	for _, a := range accounts {
+		mode := "publishing"
+		if a.GetDryRun() {
+			mode = "dry run"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", a.GetName(), orDash(a.GetAuth()), mode, authStateName(a.GetAuthState()),
+			fmtTime(a.GetSince()), cell(a.GetDetail(), 120))
+		if hint := authStateHint(a.GetAuthState()); hint != "" {
+			hints = append(hints, a.GetName()+" "+hint)
+		}
 	}
-	fmt.Fprintf(w, "account %s\t%s, %s: %s\n", a.GetName(), orDash(a.GetAuth()), mode, state)
-	if a.GetDetail() != "" {
-		fmt.Fprintf(w, "\t%s\n", cell(a.GetDetail(), 200))
-	}
-	if hint := authStateHint(a.GetAuthState()); hint != "" {
-		fmt.Fprintf(w, "\t%s\n", hint)
+	if len(hints) > 0 {
+		fmt.Fprintln(w)
+		for _, h := range hints {
+			fmt.Fprintln(w, h)
+		}
 	}
 }
 
@@ -80,15 +86,16 @@ func authStateName(s adminv1.AuthState) string {
 	return strings.ToLower(strings.TrimPrefix(s.String(), "AUTH_STATE_"))
 }
 
-// authStateHint says what an operator should do about a state.
+// authStateHint says what an operator should do about a state, after the
+// account's name.
 func authStateHint(s adminv1.AuthState) string {
 	switch s {
 	case adminv1.AuthState_AUTH_STATE_REFRESH_IN_PROGRESS_FOUND:
-		return "may need re-authorization: the next refresh tries the stored refresh token once; if X refuses it, authorize the account again"
+		return "may need re-authorization: a token refresh began and its result was never stored; the next refresh tries the stored refresh token once, and if X refuses it, authorize the account again"
 	case adminv1.AuthState_AUTH_STATE_REAUTH_REQUIRED:
 		return "needs re-authorization: put new tokens in the account's environment, then herald ctl reload (or restart)"
 	case adminv1.AuthState_AUTH_STATE_UNKNOWN:
-		return "the stored tokens could not be read: check the store and HERALD_TOKEN_KEY"
+		return "has stored tokens that could not be read: check the store and HERALD_TOKEN_KEY"
 	}
 	return ""
 }

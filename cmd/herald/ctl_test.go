@@ -88,11 +88,13 @@ func TestCtlCommands(t *testing.T) {
 		notIn    []string
 		inStderr string
 	}{
-		{"status", []string{"status"}, exitOK, []string{"node           n1", "revision r-abc, commit c0ffee", "last reload    ok (start) at 2030-01-02T00:04:05Z: revision r-abc, 3 added", "not_configured",
-			"account brand  oauth2, publishing: reauth_required since 2030-01-02T02:04:05Z\n", "HTTP 400 Bad Request: Value passed for the token was invalid.",
-			"needs re-authorization: put new tokens in the account's environment, then herald ctl reload (or restart)",
-			"account demo   none, dry run: ok\n",
-			"account other  oauth2, publishing: refresh_in_progress_found since 2030-01-02T01:04:05Z", "may need re-authorization: the next refresh tries the stored refresh token once"}, nil, ""},
+		{"status", []string{"status"}, exitOK, []string{"node         n1", "revision r-abc, commit c0ffee", "last reload  ok (start) at 2030-01-02T00:04:05Z: revision r-abc, 3 added", "not_configured",
+			"\naccounts\nACCOUNT  AUTH    MODE        STATE                      SINCE                 DETAIL\n",
+			"brand    oauth2  publishing  reauth_required            2030-01-02T02:04:05Z  account brand: refreshing the OAuth 2.0 token: xapi token: HTTP 400 Bad Request: Value passed for the token was invalid.\n",
+			"demo     none    dry run     ok                         -                     -\n",
+			"other    oauth2  publishing  refresh_in_progress_found  2030-01-02T01:04:05Z  the answer of X's token endpoint was lost: X may have spent the refresh token\n",
+			"\n\nbrand needs re-authorization: put new tokens in the account's environment, then herald ctl reload (or restart)\n" +
+				"other may need re-authorization: a token refresh began and its result was never stored; the next refresh tries the stored refresh token once, and if X refuses it, authorize the account again\n"}, nil, ""},
 		{"schedules follows pages", []string{"schedules"}, exitOK,
 			[]string{"ID         ACCOUNT", "daily-tip", "cron 0 9 * * 1-5", "2030-01-02T04:04:05Z (", "42 succeeded", "paused until 2030-01-02T05:04:05Z", "old-promo", "disabled"}, nil, ""},
 		{"schedules paused", []string{"schedules", "--paused"}, exitOK, []string{"launch"}, []string{"daily-tip", "old-promo"}, ""},
@@ -116,10 +118,10 @@ func TestCtlCommands(t *testing.T) {
 		{"jobs range", []string{"jobs", "--from", "2029-12-31T12:00:00Z", "--to", "2030-01-02T00:00:00Z"}, exitOK, []string{"43  "}, []string{"42  ", "44  "}, ""},
 		{"jobs invalid page size", []string{"jobs", "--limit", "5000"}, exitUsage, nil, nil, "herald ctl: invalid argument: page_size: 5000"},
 		{"job", []string{"job", "42"}, exitOK,
-			[]string{"status        succeeded", "posts         1790000000000000001, 1790000000000000002", "events", "ID  AT", "new      planned", "planned  running", "posted 1790000000000000001",
-				"first sent    2029-12-31T03:04:08Z", "post account  brand", "post 1/2      Tip 7: pin your versions. Read more below.\n", "post 2/2      Why: reproducible builds.\n",
-				`media 1       media/tip7.png (alt "a pinned version"), sha256:9f86d081884c7d65, 20480 bytes, media id 1790000000000000100 until 2030-01-01T03:04:05Z`,
-				"media 2       media/extra.png, not uploaded yet"}, nil, ""},
+			[]string{"status       succeeded", "posts        1790000000000000001, 1790000000000000002", "events", "ID  AT", "new      planned", "planned  running", "posted 1790000000000000001",
+				"first sent   2029-12-31T03:04:08Z", "account      brand", "post 1/2     Tip 7: pin your versions. Read more below.\n", "post 2/2     Why: reproducible builds.\n",
+				`media 1      media/tip7.png (alt "a pinned version"), sha256:9f86d081884c7d65, 20480 bytes, media id 1790000000000000100 until 2030-01-01T03:04:05Z`,
+				"media 2      media/extra.png, not uploaded yet"}, nil, ""},
 		{"job not frozen", []string{"job", "43"}, exitOK, []string{"first sent   -", "post         - (not frozen yet)"}, nil, ""},
 		{"job unknown", []string{"job", "7"}, exitNotFound, nil, nil, "herald ctl: not found: job 7 not found\n"},
 		{"cancel illegal", []string{"cancel", "42"}, exitPrecondition, nil, nil,
