@@ -168,17 +168,17 @@ func (a *oauth2Auth) descends(t tokenState) bool {
 }
 
 // stored reads and decrypts the account's state; found is false when
-// there is none.
+// there is none. Errors do not name the account: callers do.
 func (a *oauth2Auth) stored(ctx context.Context) (t tokenState, version int64, found bool, err error) {
 	st, err := a.st.GetState(ctx, tokenKey(a.account))
 	if errors.Is(err, store.ErrNotFound) {
 		return tokenState{}, 0, false, nil
 	}
 	if err != nil {
-		return tokenState{}, 0, false, fmt.Errorf("account %s: reading stored tokens: %w", a.account, err)
+		return tokenState{}, 0, false, fmt.Errorf("reading stored tokens: %w", err)
 	}
 	if t, err = a.decode(st.Value); err != nil {
-		return tokenState{}, 0, false, fmt.Errorf("account %s: %w", a.account, err)
+		return tokenState{}, 0, false, err
 	}
 	return t, st.Version, true, nil
 }

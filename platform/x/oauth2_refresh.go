@@ -69,7 +69,7 @@ func (a *oauth2Auth) refreshLocked(ctx context.Context, recovering bool) error {
 	for conflicts := 0; ; {
 		cur, version, found, err := a.stored(ctx)
 		if err != nil {
-			return err
+			return fmt.Errorf("account %s: %w", a.account, err)
 		}
 		base := a.tok
 		if found && a.descends(cur) {
