@@ -12,7 +12,14 @@ const validateHelp = `Loads every *.yaml and *.yml file under each PATH (a file 
 searched recursively) exactly as 'herald serve' does, and reports every
 problem at once, one per line as FILE:LINE:COL: message. It needs no
 secrets, no database and no network, so a schedules repository's own CI can
-run it. Exit status: 0 valid, 1 invalid, 2 wrong usage.`
+run it.
+
+Warnings, printed as FILE:LINE:COL: warning: message, name what loads but
+will probably fail when published (a recurring post whose text is the same
+at every fire, which X refuses as duplicate content). They are listed once
+the files have no error, and do not make the files invalid.
+
+Exit status: 0 valid (with or without warnings), 1 invalid, 2 wrong usage.`
 
 // validateReport is the --format json document, a contract for machine
 // consumers.
@@ -24,6 +31,8 @@ type validateReport struct {
 	Accounts  int                    `json:"accounts"`
 	Schedules int                    `json:"schedules"`
 	Errors    []schedules.Diagnostic `json:"errors"`
+	// Warnings are listed only when Valid (see schedules.Config.Warnings).
+	Warnings []schedules.Diagnostic `json:"warnings"`
 }
 
 func runValidate(env *cliEnv, args []string) int {
@@ -46,13 +55,16 @@ func runValidate(env *cliEnv, args []string) int {
 		fmt.Fprintf(env.stderr, "herald validate: %v\n", err)
 		return exitCheck
 	}
-	report := validateReport{Valid: err == nil, Errors: []schedules.Diagnostic(diags)}
+	report := validateReport{Valid: err == nil, Errors: []schedules.Diagnostic(diags), Warnings: []schedules.Diagnostic{}}
 	if report.Errors == nil {
 		report.Errors = []schedules.Diagnostic{}
 	}
 	if cfg != nil {
 		report.Revision, report.Commit = cfg.Revision, cfg.Commit
 		report.Files, report.Accounts, report.Schedules = len(cfg.Files), len(cfg.Accounts), len(cfg.Schedules)
+		if cfg.Warnings != nil {
+			report.Warnings = cfg.Warnings
+		}
 	}
 
 	if *format == "json" {
@@ -66,9 +78,16 @@ func runValidate(env *cliEnv, args []string) int {
 		for _, d := range diags {
 			fmt.Fprintln(env.stdout, d.String())
 		}
+		for _, d := range report.Warnings {
+			fmt.Fprintln(env.stdout, d.String())
+		}
 		if report.Valid {
-			fmt.Fprintf(env.stdout, "ok: %d schedules, %d accounts in %d files (revision %s)\n",
-				report.Schedules, report.Accounts, report.Files, report.Revision)
+			warned := ""
+			if n := len(report.Warnings); n > 0 {
+				warned = fmt.Sprintf("; %d %s", n, plural(n, "warning", "warnings"))
+			}
+			fmt.Fprintf(env.stdout, "ok: %d schedules, %d accounts in %d files (revision %s)%s\n",
+				report.Schedules, report.Accounts, report.Files, report.Revision, warned)
 		} else {
 			fmt.Fprintf(env.stderr, "%d %s\n", len(diags), plural(len(diags), "error", "errors"))
 		}
