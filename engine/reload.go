@@ -96,6 +96,7 @@ func (e *Engine) apply(ctx context.Context, cfg *schedules.Config, trigger strin
 // them); when they were not (the zero latestFires), it reads those of the
 // schedules starting.
 func (e *Engine) applyFires(ctx context.Context, cfg *schedules.Config, trigger string, pre latestFires) ReloadResult {
+	e.logWarnings(cfg)
 	r := ReloadResult{Trigger: trigger, Revision: cfg.Revision, At: e.clock.Now()}
 	fires, err := pre.fires, pre.err
 	if !pre.read {
@@ -144,6 +145,31 @@ func (e *Engine) logReload(r ReloadResult) {
 		attrs = append(attrs, slog.Any("errors", r.Errors))
 	}
 	e.logger.LogAttrs(context.Background(), level, "config reload", attrs...)
+}
+
+// maxLoggedWarnings bounds the "config warning" events of one load: a
+// generated plan may hold thousands of warnings, and a reload must not
+// flood the log with them; `herald validate` lists them all.
+const maxLoggedWarnings = 100
+
+// logWarnings writes a "config warning" event for each warning of a
+// configuration about to be applied (what loads but will probably fail
+// when published, see schedules.Config.Warnings), once per load, with the
+// attributes file, line, col and message; past maxLoggedWarnings, one
+// event counts the rest.
+func (e *Engine) logWarnings(cfg *schedules.Config) {
+	ctx := context.Background()
+	for i, w := range cfg.Warnings {
+		if i == maxLoggedWarnings {
+			e.logger.LogAttrs(ctx, slog.LevelWarn, "config warnings not logged",
+				slog.Int("count", len(cfg.Warnings)-i), slog.String("revision", cfg.Revision),
+				slog.String("hint", "herald validate lists them all"))
+			return
+		}
+		e.logger.LogAttrs(ctx, slog.LevelWarn, "config warning",
+			slog.String("file", w.File), slog.Int("line", w.Line), slog.Int("col", w.Col),
+			slog.String("message", w.Message), slog.String("revision", cfg.Revision))
+	}
 }
 
 // diagnostics turns a load error into one line per problem.
