@@ -251,8 +251,8 @@ func (rt *Runtime) Start(ctx context.Context) error {
 }
 
 // afterChange follows up a recorded outcome: it wakes the account's
-// metrics actor for new capture tasks, and the dead-letter webhook for a
-// new dead letter.
+// metrics actor for new capture tasks, the dead-letter webhook for a new
+// dead letter, and the claimer at a retry's due time.
 func (rt *Runtime) afterChange(c store.Change, tp store.TransitionParams) {
 	if len(tp.MetricsTasks) > 0 {
 		first := tp.MetricsTasks[0].DueAt
@@ -265,6 +265,11 @@ func (rt *Runtime) afterChange(c store.Change, tp store.TransitionParams) {
 	}
 	if c.Event.To == store.StatusDead && rt.notifier != nil {
 		rt.notifier.poke()
+	}
+	if c.Event.To == store.StatusRetrying {
+		// This node knows when the retry is due: no need to wait for the
+		// claimer's periodic look.
+		rt.claimer.wakeAt(c.Job.DueAt)
 	}
 }
 

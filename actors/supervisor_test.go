@@ -60,8 +60,9 @@ func TestFailingScheduleActorIsStoppedAndOthersGoOn(t *testing.T) {
 	if err != nil || res.Changed != 1 {
 		t.Fatalf("Apply(fixed) = %+v, %v", res, err)
 	}
-	// Armed: every-minute, hourly, the fixed one, and the dispatcher's sleep.
-	h.eventually("four timers armed", func() bool { return h.clock.Pending() == 4 })
+	// Armed: every-minute, hourly, the fixed one, and the sleeps of the
+	// dispatcher, the claimer and the lease renewer.
+	h.eventually("six timers armed", func() bool { return h.clock.Pending() == 6 })
 	h.clock.Set(t0.Add(2 * time.Minute))
 	h.eventually("the fixed schedule fires", func() bool { return len(h.jobs("a-panicking-one")) == 1 })
 }
@@ -105,8 +106,9 @@ func TestApplyAcrossSupervisorShards(t *testing.T) {
 	if err != nil || res != want {
 		t.Fatalf("second Apply = %+v, %v; want %+v", res, err, want)
 	}
-	// 25 schedules armed, plus the dispatcher's sleep.
-	h.eventually("25 timers armed", func() bool { return h.clock.Pending() == 26 })
+	// 25 schedules armed, plus the sleeps of the dispatcher, the claimer
+	// and the lease renewer.
+	h.eventually("25 timers armed", func() bool { return h.clock.Pending() == 28 })
 	h.clock.Set(t0.Add(30 * time.Minute))
 	h.eventually("the changed schedules fire at :30", func() bool {
 		for i := 10; i < 15; i++ {

@@ -106,8 +106,11 @@ func (c Config) Validate() error {
 	if c.Lease != 0 && c.Lease < 10*time.Second {
 		errs = append(errs, fmt.Errorf("--lease %v: want at least 10s", c.Lease))
 	}
-	if lease := cmp.Or(c.Lease, time.Minute); c.RequestTimeout > 0 && c.RequestTimeout+leaseMargin >= lease/2 {
-		errs = append(errs, fmt.Errorf("--request-timeout %v: must be shorter than half the lease (%v) less %v, or no request could be sent between renewals", c.RequestTimeout, lease, leaseMargin))
+	// A lease is renewed every quarter of it, so it has at least three
+	// quarters left when a request may start: the request and the margin
+	// must fit in them, or every request would be fenced.
+	if lease := cmp.Or(c.Lease, time.Minute); c.RequestTimeout > 0 && c.RequestTimeout+leaseMargin >= lease*3/4 {
+		errs = append(errs, fmt.Errorf("--request-timeout %v: must be shorter than three quarters of the lease (%v) less %v, or requests could not be sent between renewals", c.RequestTimeout, lease, leaseMargin))
 	}
 	for _, d := range []struct {
 		flag string

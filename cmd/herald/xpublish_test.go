@@ -114,7 +114,7 @@ func TestPublishesTextMediaAndThreadOnce(t *testing.T) {
 	posts := w.postsBy("brand")
 	byText := map[string][]fakex.Post{}
 	for _, p := range posts {
-		byText[p.Text] = append(byText[p.Text], p)
+		byText[p.AuthoredText] = append(byText[p.AuthoredText], p)
 	}
 	for _, text := range []string{"Hello from Herald", "A chart", "Thread 1/3", "Thread 2/3", "Thread 3/3"} {
 		if got := len(byText[text]); got != 1 {

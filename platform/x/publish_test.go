@@ -21,7 +21,7 @@ import (
 func brandWorld(t *testing.T, opts fakex.Options, windows ...schedules.LimitWindow) (*world, *Platform) {
 	t.Helper()
 	w := newWorld(t, opts)
-	w.fake.AddUser(fakex.User{ID: "1", Username: "brand", AccessToken: "at-0"})
+	w.fake.AddUser(fakex.User{ID: "1", Username: "brand", AccessToken: "at-0", TokenTTL: -1})
 	w.env = map[string]string{"AT": "at-0"}
 	p := w.platform(ratelimit.NewMemory(w.clk))
 	a := oauth2Account("brand", false)
@@ -83,9 +83,10 @@ func TestMediaUploadIsRecordedAndReused(t *testing.T) {
 	pst := post("brand", "with a picture", 1)
 	pst.Media = []platform.Media{{Path: img, Alt: "a tip"}}
 	var recorded []platform.Media
+	base := 0 // posts at the fake before the publish under test
 	hooks := platform.Hooks{Media: func(m []platform.Media) error {
-		if n := len(w.fake.Posts()); n != 0 {
-			t.Errorf("media recorded after %d posts were sent", n)
+		if n := len(w.fake.Posts()); n != base {
+			t.Errorf("media recorded after %d posts were sent", n-base)
 		}
 		recorded = m
 		return nil
@@ -113,6 +114,7 @@ func TestMediaUploadIsRecordedAndReused(t *testing.T) {
 	retry := pst
 	retry.Attempt, retry.Media = 2, recorded
 	recorded = nil
+	base = len(w.fake.Posts())
 	res, err := p.Publish(ctx, retry, hooks)
 	if err != nil || len(res.IDs) != 1 {
 		t.Fatalf("retry: %v %v", res.IDs, err)
@@ -130,6 +132,7 @@ func TestMediaUploadIsRecordedAndReused(t *testing.T) {
 	w.clk.Advance(2 * time.Hour)
 	expired := post("brand", "with the picture again", 2)
 	expired.Media = retry.Media
+	base = len(w.fake.Posts())
 	if _, err := p.Publish(ctx, expired, hooks); err != nil {
 		t.Fatal(err)
 	}
