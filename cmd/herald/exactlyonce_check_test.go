@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -59,6 +60,15 @@ type fireKey struct {
 //   - every post at X is one job's, and no text is posted twice.
 func checkExactlyOnce(t *testing.T, r *soakRun, jobs []store.Job, posts []fakePost) {
 	t.Helper()
+	f := findBreaks(r, jobs, posts)
+	if len(f.general) == 0 && len(f.byJob) == 0 {
+		return
+	}
+	t.Error(soakReport(r, f, jobs, posts))
+}
+
+// findBreaks makes the checks of checkExactlyOnce.
+func findBreaks(r *soakRun, jobs []store.Job, posts []fakePost) *soakFindings {
 	f := &soakFindings{byJob: map[int64][]string{}}
 	sched := map[string]soakSchedule{}
 	for _, s := range r.plan.Schedules {
@@ -81,11 +91,7 @@ func checkExactlyOnce(t *testing.T, r *soakRun, jobs []store.Job, posts []fakePo
 	checkFireCoverage(f, r, jobs)
 	checkPosts(f, r, sched, byFire, posts)
 	checkLogs(f, r)
-
-	if len(f.general) == 0 && len(f.byJob) == 0 {
-		return
-	}
-	t.Error(soakReport(r, f, jobs, posts))
+	return f
 }
 
 // checkJobState checks a job's status, reason and frozen texts.
@@ -342,8 +348,8 @@ func soakReport(r *soakRun, f *soakFindings, jobs []store.Job, posts []fakePost)
 	if s != nil {
 		defer s.Close()
 	}
-	ids := slices.Sorted(maps.Keys(f.byJob))
-	fmt.Fprintf(&b, "%d job(s) break it:\n", len(ids))
+	ids := findingKinds(&b, f)
+	fmt.Fprintf(&b, "%d job(s) break it, an example of each kind first:\n", len(ids))
 	for n, id := range ids {
 		if n == 30 {
 			fmt.Fprintf(&b, "... and %d more\n", len(ids)-n)
@@ -381,6 +387,38 @@ func soakReport(r *soakRun, f *soakFindings, jobs []store.Job, posts []fakePost)
 		}
 	}
 	return b.String()
+}
+
+// findingKinds writes how many jobs break the promise in each way (a
+// finding with its numbers and quotes blanked), and returns the jobs' ids:
+// the first job of each kind, then the others.
+func findingKinds(b *strings.Builder, f *soakFindings) []int64 {
+	blank := regexp.MustCompile(`"[^"]*"|[0-9][0-9:.TZ-]*`)
+	count := map[string]int{}
+	first := map[string]int64{}
+	ids := slices.Sorted(maps.Keys(f.byJob))
+	for _, id := range ids {
+		for _, finding := range f.byJob[id] {
+			k := blank.ReplaceAllString(finding, "_")
+			if count[k]++; count[k] == 1 {
+				first[k] = id
+			}
+		}
+	}
+	kinds := slices.SortedFunc(maps.Keys(count), func(a, b string) int { return count[b] - count[a] })
+	var out []int64
+	for _, k := range kinds {
+		fmt.Fprintf(b, "  %5d× %s (e.g. job %d)\n", count[k], k, first[k])
+		if !slices.Contains(out, first[k]) {
+			out = append(out, first[k])
+		}
+	}
+	for _, id := range ids {
+		if !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // openDBQuiet opens the store for the report, which must not fail the

@@ -148,13 +148,14 @@ func (r *soakRun) logPaths() []string {
 }
 
 // saveFakeState reads the posts and requests of the fake X, and keeps
-// them in the run's folder (posts.json, requests.json) for a post-mortem.
+// them in the run's folder for a post-mortem (posts.json, requests.json,
+// and the writes of the schedules file, writes.json).
 func (r *soakRun) saveFakeState() ([]fakePost, []fakeRequest) {
 	var posts []fakePost
 	var requests []fakeRequest
 	r.fake.getJSON(r.t, "/_fake/posts", &posts)
 	r.fake.getJSON(r.t, "/_fake/requests", &requests)
-	for name, v := range map[string]any{"posts.json": posts, "requests.json": requests} {
+	for name, v := range map[string]any{"posts.json": posts, "requests.json": requests, "writes.json": r.writes} {
 		if b, err := json.MarshalIndent(v, "", " "); err == nil {
 			_ = os.WriteFile(filepath.Join(r.dir, name), b, 0o644)
 		}
