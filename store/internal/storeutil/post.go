@@ -25,12 +25,12 @@ func CheckPost(p *store.FrozenPost) (*store.FrozenPost, string, error) {
 	if len(p.Texts) == 0 {
 		return nil, "", fmt.Errorf("post: no text: %w", store.ErrInvalid)
 	}
-	if err := checkString("Account", p.Account); err != nil {
-		return nil, "", fmt.Errorf("post: %w", err)
+	if bad := badString(p.Account); bad != "" {
+		return nil, "", fmt.Errorf("post: Account %s: %w", bad, store.ErrInvalid)
 	}
 	for i, t := range p.Texts {
-		if err := checkString(fmt.Sprintf("text %d", i), t); err != nil {
-			return nil, "", fmt.Errorf("post: %w", err)
+		if bad := badString(t); bad != "" {
+			return nil, "", fmt.Errorf("post: text %d %s: %w", i, bad, store.ErrInvalid)
 		}
 	}
 	if err := checkMedia(p.Media); err != nil {
@@ -50,29 +50,30 @@ func checkMedia(media []store.FrozenMedia) error {
 		if m.Path == "" {
 			return fmt.Errorf("media %d: Path is required: %w", i, store.ErrInvalid)
 		}
-		for _, f := range []struct{ name, v string }{{"Path", m.Path}, {"Alt", m.Alt}, {"Digest", m.Digest}, {"MediaID", m.MediaID}} {
-			if err := checkString(fmt.Sprintf("media %d: %s", i, f.name), f.v); err != nil {
-				return err
+		for _, f := range [...]struct{ name, v string }{{"Path", m.Path}, {"Alt", m.Alt}, {"Digest", m.Digest}, {"MediaID", m.MediaID}} {
+			if bad := badString(f.v); bad != "" {
+				return fmt.Errorf("media %d: %s %s: %w", i, f.name, bad, store.ErrInvalid)
 			}
 		}
 		if m.Size < 0 {
 			return fmt.Errorf("media %d: negative Size: %w", i, store.ErrInvalid)
 		}
-		if _, _, err := OptNanos(fmt.Sprintf("media %d: ExpiresAt", i), m.ExpiresAt); err != nil {
-			return err
+		if _, _, err := OptNanos("ExpiresAt", m.ExpiresAt); err != nil {
+			return fmt.Errorf("media %d: %w", i, err)
 		}
 	}
 	return nil
 }
 
-func checkString(field, s string) error {
-	if !utf8.ValidString(s) {
-		return fmt.Errorf("%s is not valid UTF-8: %w", field, store.ErrInvalid)
+// badString says what is wrong with a string of a post, "" if nothing.
+func badString(s string) string {
+	switch {
+	case !utf8.ValidString(s):
+		return "is not valid UTF-8"
+	case strings.IndexByte(s, 0) >= 0:
+		return "holds a NUL character"
 	}
-	if strings.IndexByte(s, 0) >= 0 {
-		return fmt.Errorf("%s holds a NUL character: %w", field, store.ErrInvalid)
-	}
-	return nil
+	return ""
 }
 
 // NormalPost returns a deep copy of p as it reads back from the store: times
