@@ -41,6 +41,7 @@ func BenchmarkBurst(b *testing.B)           { storetest.BenchmarkBurst(b, harnes
 func BenchmarkCreateSecondBurst(b *testing.B) {
 	b.Run("create", func(b *testing.B) { storetest.BenchmarkCreateSecondBurst(b, harness, false) })
 	b.Run("create+claim", func(b *testing.B) { storetest.BenchmarkCreateSecondBurst(b, harness, true) })
+	b.Run("create+claim+post", func(b *testing.B) { storetest.BenchmarkCreateSecondBurstPosts(b, harness) })
 }
 
 // TestConcurrentMigrate starts several nodes on one empty schema at once: the

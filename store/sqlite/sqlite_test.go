@@ -63,6 +63,7 @@ func BenchmarkBurst(b *testing.B)           { storetest.BenchmarkBurst(b, harnes
 func BenchmarkCreateSecondBurst(b *testing.B) {
 	b.Run("create", func(b *testing.B) { storetest.BenchmarkCreateSecondBurst(b, harness(false), false) })
 	b.Run("create+claim", func(b *testing.B) { storetest.BenchmarkCreateSecondBurst(b, harness(false), true) })
+	b.Run("create+claim+post", func(b *testing.B) { storetest.BenchmarkCreateSecondBurstPosts(b, harness(false)) })
 }
 
 // TestConcurrentMigrate opens one new file from several stores at once (as

@@ -28,7 +28,7 @@ func newBatch(round, n int) []store.NewJob {
 }
 
 // BenchmarkCreateJobs records batches of BatchSize new fires.
-func BenchmarkCreateJobs(b *testing.B, h Harness) { benchCreate(b, h, BatchSize, false) }
+func BenchmarkCreateJobs(b *testing.B, h Harness) { benchCreate(b, h, BatchSize, false, false) }
 
 // BenchmarkClaimTransition runs batches of BatchSize jobs through a fire's
 // whole store path: create, claim by ID, succeed.
@@ -86,12 +86,28 @@ const SecondBurst = 1667
 // (CreateJobsParams.ClaimLeaseUntil), which is the write a fire's commit
 // waits for.
 func BenchmarkCreateSecondBurst(b *testing.B, h Harness, claim bool) {
-	benchCreate(b, h, SecondBurst, claim)
+	benchCreate(b, h, SecondBurst, claim, false)
+}
+
+// BenchmarkCreateSecondBurstPosts is BenchmarkCreateSecondBurst with claim,
+// each fire carrying the post it freezes (benchPost), as the engine's
+// recorder sends them.
+func BenchmarkCreateSecondBurstPosts(b *testing.B, h Harness) {
+	benchCreate(b, h, SecondBurst, true, true)
+}
+
+// benchPost is a post of a usual size: two texts of a thread, one picture.
+func benchPost(round, i int) *store.FrozenPost {
+	return &store.FrozenPost{Account: fmt.Sprintf("account-%d", i%50), Texts: []string{
+		fmt.Sprintf("Round %d of schedule %d: the weekly digest is out, with the numbers of the week and what changed since "+
+			"the last one. Read it before Friday's call — thanks! #digest", round, i),
+		"Replies and corrections welcome in the thread below.",
+	}, Media: []store.FrozenMedia{{Path: fmt.Sprintf("media/digest-%d.png", i%50), Alt: "The chart of the week"}}}
 }
 
 // benchCreate records batches of n new fires due now, created and claimed
-// in the same call if claim, and reports jobs/s.
-func benchCreate(b *testing.B, h Harness, n int, claim bool) {
+// in the same call if claim, with posts if posts, and reports jobs/s.
+func benchCreate(b *testing.B, h Harness, n int, claim, posts bool) {
 	s := h.Open(b)
 	ctx := context.Background()
 	round := 0
@@ -100,6 +116,11 @@ func benchCreate(b *testing.B, h Harness, n int, claim bool) {
 		p := store.CreateJobsParams{Jobs: newBatch(round, n), Node: nodeA, Now: now}
 		if claim {
 			p.ClaimLeaseUntil = now.Add(time.Minute)
+		}
+		if posts {
+			for i := range p.Jobs {
+				p.Jobs[i].Post = benchPost(round, i)
+			}
 		}
 		res, err := s.CreateJobs(ctx, p)
 		if err != nil || !res[0].Created || (res[0].Claim != nil) != claim {
