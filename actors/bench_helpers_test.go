@@ -90,7 +90,7 @@ func (p *nopPlatform) Find(_ context.Context, _ string, posts []platform.Post) (
 	return make([][]string, len(posts)), nil
 }
 
-func (p *nopPlatform) Settled(time.Time, time.Time) bool { return true }
+func (p *nopPlatform) Settled(string, time.Time, time.Time) bool { return true }
 
 // openStore opens an empty store: "sqlite" (a file in a temporary folder)
 // or "postgres" (a fresh schema through pgtest).

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/herald-social/herald/internal/backoff"
 	"github.com/herald-social/herald/store"
 )
 
@@ -47,6 +48,10 @@ type DeadLetter struct {
 // once: it follows the store's event log from a durable cursor and
 // advances the cursor only after the webhook answered 2xx. A receiver that
 // is down delays the notifications, never loses them.
+// webhookBackoff paces redeliveries to a failing receiver: from a second to
+// a minute.
+var webhookBackoff = backoff.Policy{Base: time.Second, Max: time.Minute}
+
 type deadLetterNotifier struct {
 	rt     *Runtime
 	url    string
@@ -168,7 +173,7 @@ func (n *deadLetterNotifier) deliverWithRetry(ctx context.Context, e store.Event
 			return nil
 		}
 		rt.logger.Warn("dead-letter webhook failed", slog.Int64("job_id", job.ID), slog.Int("try", try+1), slog.String("error", err.Error()))
-		if !sleep(ctx, rt.opts.Clock, min(time.Second<<min(try, 10), time.Minute)) {
+		if !sleep(ctx, rt.opts.Clock, webhookBackoff.Ceiling(try+1)) {
 			return ctx.Err()
 		}
 	}

@@ -138,7 +138,7 @@ func (d *dispatcher) reconcileAccount(ctx context.Context, account string, jobs 
 		delete(d.readBackoff, account)
 	}
 	for i, job := range jobs {
-		r := reconciliation{Err: err, Settled: rt.platform.Settled(job.UpdatedAt, now)}
+		r := reconciliation{Err: err, Settled: rt.platform.Settled(account, job.UpdatedAt, now)}
 		if err == nil {
 			r.Found = found[i]
 			r.Complete = len(job.PostIDs)+len(r.Found) >= len(job.Post.Texts)
@@ -146,6 +146,11 @@ func (d *dispatcher) reconcileAccount(ctx context.Context, account string, jobs 
 		tp, ok := decideReconcile(job, r, rt.policy(rt.scheduleOf(job.ScheduleID), job), now)
 		if ok {
 			d.settle(ctx, job, tp)
+			continue
+		}
+		if err == nil {
+			rt.logger.Debug("reconciliation: post not found yet; looking again later", slog.Int64("job_id", job.ID),
+				slog.String("account", account), slog.Time("unknown_since", job.UpdatedAt), slog.Time("first_sent_at", job.FirstSentAt))
 		}
 	}
 }

@@ -85,7 +85,7 @@ func (s *scripted) Find(_ context.Context, _ string, posts []platform.Post) ([][
 	return out, nil
 }
 
-func (s *scripted) Settled(time.Time, time.Time) bool { return true }
+func (s *scripted) Settled(string, time.Time, time.Time) bool { return true }
 
 func (s *scripted) snapshot() (sent []string, fenced int, finds [][]platform.Post, inFlight int) {
 	s.mu.Lock()

@@ -9,6 +9,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/herald-social/herald/clock"
+	"github.com/herald-social/herald/internal/backoff"
 	"github.com/herald-social/herald/platform"
 	"github.com/herald-social/herald/store"
 )
@@ -23,6 +24,10 @@ import (
 //
 // It also wakes every Options.MetricsPoll, because another node may have
 // created tasks for the same account.
+// metricsBackoff paces lookups of an account after failures: from a minute
+// to an hour.
+var metricsBackoff = backoff.Policy{Base: time.Minute, Max: time.Hour}
+
 type metricsActor struct {
 	rt      *Runtime
 	account string
@@ -144,7 +149,7 @@ func (m *metricsActor) captureBatch(ctx context.Context, reader platform.Metrics
 		m.tries++
 		at, ok := platform.RetryAt(err)
 		if !ok || errors.Is(err, platform.ErrPermanent) || errors.Is(err, platform.ErrReauth) {
-			at = now.Add(min(time.Minute<<min(m.tries-1, 10), time.Hour))
+			at = now.Add(metricsBackoff.Ceiling(m.tries))
 		}
 		taskIDs := make([]int64, len(tasks))
 		for i, t := range tasks {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/herald-social/herald/clock"
+	"github.com/herald-social/herald/internal/backoff"
 	"github.com/herald-social/herald/schedules"
 	"github.com/herald-social/herald/store"
 )
@@ -156,20 +157,22 @@ func (r *recorder) done(res store.CreateResult, err error) {
 	}
 }
 
+// storeBackoff paces retries of a store write: the store being briefly
+// unreachable must not lose a fire or an outcome.
+var storeBackoff = backoff.Policy{Base: 50 * time.Millisecond, Max: 5 * time.Second}
+
 // retryStore runs op until it succeeds or ctx ends, backing off from 50 ms
-// to 5 s between attempts: the store being briefly unreachable must not
-// lose a fire or an outcome.
+// to 5 s between attempts.
 func retryStore[T any](ctx context.Context, rt *Runtime, what string, op func() (T, error)) (T, error) {
-	delay := 50 * time.Millisecond
-	for {
+	for try := 1; ; try++ {
 		res, err := op()
 		if err == nil || ctx.Err() != nil {
 			return res, err
 		}
+		delay := storeBackoff.Ceiling(try)
 		rt.logger.Warn("store write failed; retrying", slog.String("op", what), slog.String("error", err.Error()), slog.Duration("in", delay))
 		if !sleep(ctx, rt.opts.Clock, delay) {
 			return res, err
 		}
-		delay = min(delay*2, 5*time.Second)
 	}
 }

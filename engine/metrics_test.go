@@ -332,14 +332,18 @@ type scriptedPlatform struct {
 	fail map[string]error // by schedule id; read-only once running
 }
 
-func (p *scriptedPlatform) Publish(_ context.Context, post platform.Post, _ func(string) error) ([]string, error) {
+func (p *scriptedPlatform) Publish(_ context.Context, post platform.Post, _ platform.Hooks) (platform.Result, error) {
 	if err := p.fail[post.ScheduleID]; err != nil {
-		return nil, err
+		return platform.Result{}, err
 	}
-	return []string{fmt.Sprintf("%s-%d", post.ScheduleID, post.JobID)}, nil
+	return platform.Result{IDs: []string{fmt.Sprintf("%s-%d", post.ScheduleID, post.JobID)}}, nil
 }
 
-func (p *scriptedPlatform) Find(context.Context, platform.Post) ([]string, error) { return nil, nil }
+func (p *scriptedPlatform) Find(_ context.Context, _ string, posts []platform.Post) ([][]string, error) {
+	return make([][]string, len(posts)), nil
+}
+
+func (p *scriptedPlatform) Settled(string, time.Time, time.Time) bool { return true }
 
 func (p *scriptedPlatform) PostMetrics(_ context.Context, _ string, ids []string) ([]platform.Metrics, error) {
 	out := make([]platform.Metrics, len(ids))

@@ -104,9 +104,10 @@ type Platform interface {
 	// skew).
 	Find(ctx context.Context, account string, posts []Post) ([][]string, error)
 	// Settled reports whether a Find made at now that did not find a post
-	// sent before sentBefore proves the post is not there: the platform's
-	// timeline may show a new post some time after it was created.
-	Settled(sentBefore, now time.Time) bool
+	// of account sent before sentBefore proves the post is not there: the
+	// platform's timeline may show a new post some time after it was
+	// created.
+	Settled(account string, sentBefore, now time.Time) bool
 }
 
 // Failure classes: a Platform's errors wrap exactly one of these, so the

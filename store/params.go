@@ -177,7 +177,9 @@ type RecordMediaParams struct {
 // (DueAt not after Now), earliest DueAt first (ties by ID), and moves each
 // one's DueAt to Until, so that concurrent callers on any node never check
 // the same job at once and a job not settled by this check waits until
-// Until for the next. Not a transition: the jobs stay unknown, no event.
+// Until for the next. Not a transition: the jobs stay unknown, no event,
+// and UpdatedAt stays the moment each became unknown (how long the
+// platform has had to show its post is counted from it).
 type ClaimUnknownParams struct {
 	Node  string
 	Now   time.Time

@@ -96,6 +96,12 @@ func (n *node) waitLog(what string, timeout time.Duration, pred func(map[string]
 		default:
 		}
 		if time.Now().After(deadline) {
+			n.mu.Lock()
+			tail := n.logs[max(0, len(n.logs)-40):]
+			n.mu.Unlock()
+			for _, l := range tail {
+				n.t.Logf("log: %v", l)
+			}
 			n.t.Fatalf("timed out after %v waiting for %s", timeout, what)
 		}
 		time.Sleep(20 * time.Millisecond)

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -29,15 +30,27 @@ type xWorld struct {
 	t    *testing.T
 	fake *fakex.Server
 	srv  *httptest.Server
-	clk  *clock.Fake // the fake X's clock (token expiry, windows), not herald's
+	clk  *aheadClock // the fake X's clock (token expiry, windows): the wall clock, moved ahead by tests
 	dir  string
 	db   string
 	ids  map[string]string // user name -> numeric X user id
 }
 
+// aheadClock is the wall clock, moved ahead by Advance: the fake X tells
+// the time as X does (Herald compares its posts' creation times with its
+// own sends), and a test can still make its tokens expire at once.
+type aheadClock struct{ ahead atomic.Int64 }
+
+func (c *aheadClock) Now() time.Time { return time.Now().Add(time.Duration(c.ahead.Load())) }
+
+func (c *aheadClock) AfterFunc(d time.Duration, f func()) clock.Timer { return time.AfterFunc(d, f) }
+
+// Advance moves the clock ahead by d.
+func (c *aheadClock) Advance(d time.Duration) { c.ahead.Add(int64(d)) }
+
 func newXWorld(t *testing.T, opts fakex.Options) *xWorld {
 	t.Helper()
-	w := &xWorld{t: t, clk: clock.NewFake(time.Now()), dir: t.TempDir(), ids: map[string]string{}}
+	w := &xWorld{t: t, clk: &aheadClock{}, dir: t.TempDir(), ids: map[string]string{}}
 	opts.Clock = w.clk
 	w.fake = fakex.New(opts)
 	w.srv = httptest.NewServer(w.fake)
@@ -150,18 +163,21 @@ func TestFailureClassesTakeTheirPaths(t *testing.T) {
 	w := newXWorld(t, fakex.Options{})
 	var env []string
 	accounts := "accounts:\n"
-	for _, a := range []string{"flaky", "limited", "rejected", "late", "dropped"} {
+	for _, a := range []string{"flaky", "limited", "rejected", "late", "dropped", "stored"} {
 		env = append(env, w.user(a)...)
 		accounts += w.account(a, "")
 	}
 	const create = "POST /2/tweets"
-	w.fake.Inject(fakex.Fault{Endpoint: create, User: "flaky", Count: 2, Status: 503})
+	// 408: X did not read the whole request; nothing happened.
+	w.fake.Inject(fakex.Fault{Endpoint: create, User: "flaky", Count: 2, Status: 408})
 	reset := time.Now().Add(4 * time.Second).Truncate(time.Second).Add(time.Second)
 	w.fake.Inject(fakex.Fault{Endpoint: create, User: "limited", Count: 1, Status: 429, Reset: reset})
 	w.fake.Inject(fakex.Fault{Endpoint: create, User: "rejected", Count: 1, Status: 403,
 		Body: `{"title":"Forbidden","type":"about:blank","status":403,"detail":"You are not permitted to perform this action."}`})
-	w.fake.Inject(fakex.Fault{Endpoint: create, User: "late", Count: 100, Status: 500})
+	w.fake.Inject(fakex.Fault{Endpoint: create, User: "late", Count: 100, Status: 408})
 	w.fake.Inject(fakex.Fault{Endpoint: create, User: "dropped", Count: 1, DropAfterStore: true})
+	// X stores the post and answers 503 all the same.
+	w.fake.Inject(fakex.Fault{Endpoint: create, User: "stored", Count: 1, AfterStore: true, Status: 503})
 
 	at := soon(3 * time.Second)
 	plan := accounts + fmt.Sprintf(`schedules:
@@ -170,13 +186,14 @@ func TestFailureClassesTakeTheirPaths(t *testing.T) {
   - {id: rejected, account: rejected, at: %[1]s, post: {text: "rejected post"}}
   - {id: late, account: late, at: %[1]s, deadline: 3s, max_attempts: 100, post: {text: "late post"}}
   - {id: dropped, account: dropped, at: %[1]s, post: {text: "dropped post"}}
+  - {id: stored, account: stored, at: %[1]s, post: {text: "stored post"}}
 `, at)
-	n := w.start(env, plan)
+	n := w.start(env, plan, "--log-level", "debug")
 
 	// Transient: retried with backoff, then published.
 	n.waitLog("flaky published", 60*time.Second, msgIs("job transition", "schedule_id", "flaky", "to", "succeeded"))
 	if got := countLogs(n, msgIs("job transition", "schedule_id", "flaky", "to", "retrying")); got != 2 {
-		t.Errorf("flaky: %d retries, want 2 (one per 503)", got)
+		t.Errorf("flaky: %d retries, want 2 (one per 408)", got)
 	}
 	// 429: waits until X's reset, then published.
 	ok := n.waitLog("limited published", 60*time.Second, msgIs("job transition", "schedule_id", "limited", "to", "succeeded"))
@@ -199,9 +216,15 @@ func TestFailureClassesTakeTheirPaths(t *testing.T) {
 	if d := fmt.Sprint(rec["detail"]); !strings.Contains(d, "reconciled") {
 		t.Errorf("dropped: succeeded with detail %q, want it reconciled", d)
 	}
+	// A 5xx to a post is ambiguous: unknown, reconciled, never sent twice.
+	n.waitLog("stored unknown", 30*time.Second, msgIs("job transition", "schedule_id", "stored", "to", "unknown"))
+	rec = n.waitLog("stored reconciled", 30*time.Second, msgIs("job transition", "schedule_id", "stored", "to", "succeeded"))
+	if d := fmt.Sprint(rec["detail"]); !strings.Contains(d, "reconciled") {
+		t.Errorf("stored: succeeded with detail %q, want it reconciled", d)
+	}
 	stopClean(t, n)
 
-	for _, a := range []string{"flaky", "limited", "dropped"} {
+	for _, a := range []string{"flaky", "limited", "dropped", "stored"} {
 		if got := len(w.postsBy(a)); got != 1 {
 			t.Errorf("%s: %d posts at the fake, want exactly 1", a, got)
 		}

@@ -83,7 +83,7 @@ func (p *Platform) Find(_ context.Context, _ string, posts []platform.Post) ([][
 }
 
 // Settled is always true: nothing a dry run did can show up later.
-func (p *Platform) Settled(time.Time, time.Time) bool { return true }
+func (p *Platform) Settled(string, time.Time, time.Time) bool { return true }
 
 // PostMetrics answers zeros for every post, so that metrics stages run
 // end to end in a dry run (the dashboard shows the snapshots) without a

@@ -130,7 +130,7 @@ func (p *Platform) afterCreateError(ctx context.Context, a *account, post platfo
 		if id := match(recent, post.Texts[i], prev, i > 0, p.floor(post.FirstSentAt), nil); id != "" {
 			return id, nil
 		}
-		if !p.Settled(post.SentBefore, p.opts.Clock.Now()) {
+		if !p.Settled(post.Account, post.SentBefore, p.opts.Clock.Now()) {
 			return "", fmt.Errorf("post %d of the thread: %w: X refused it as a duplicate and the earlier attempt's post is not in the timeline yet: %w", i+1, platform.ErrAmbiguous, err)
 		}
 		return "", fmt.Errorf("post %d of the thread: %w: the account's timeline has no post with this text since this job first sent it: %w", i+1, platform.ErrDuplicate, err)

@@ -365,9 +365,13 @@ func (p *Platform) reserve(ctx context.Context, a *account, endpoint string) err
 	return nil
 }
 
-// Settled reports whether a Find at now that did not find a post sent
-// before sentBefore proves it is not there (see Options.TimelineLag).
-func (p *Platform) Settled(sentBefore, now time.Time) bool {
+// Settled reports whether a Find at now that did not find a post of
+// account sent before sentBefore proves it is not there (see
+// Options.TimelineLag); for an account in dry run, the dry run decides.
+func (p *Platform) Settled(account string, sentBefore, now time.Time) bool {
+	if a, err := p.account(account); err == nil && a.dryRun {
+		return p.opts.DryRun.Settled(account, sentBefore, now)
+	}
 	return !now.Before(sentBefore.Add(p.opts.TimelineLag))
 }
 

@@ -93,7 +93,7 @@ func (s *Store) ClaimUnknown(ctx context.Context, params store.ClaimUnknownParam
 				SELECT id, due_at FROM jobs WHERE status = 'unknown' AND due_at <= $1
 				ORDER BY due_at, id LIMIT $3 FOR UPDATE SKIP LOCKED
 			)
-			UPDATE jobs j SET due_at = $2, updated_at = $1
+			UPDATE jobs j SET due_at = $2
 			FROM picked p WHERE j.id = p.id
 			RETURNING p.due_at, `+jobColumns("j."), c.NowN, c.UntilN, c.Limit)
 		out, err = collect(rows, err, func(r pgx.Row) (cl claimed, err error) {

@@ -90,14 +90,16 @@ func (s *Store) ClaimUnknown(ctx context.Context, params store.ClaimUnknownParam
 		if err != nil || len(ids) == 0 {
 			return err
 		}
-		update, err := tx.PrepareContext(ctx, `UPDATE jobs SET due_at = ?, updated_at = ? WHERE id = ? RETURNING `+jobColumns)
+		// updated_at stays the moment the job became unknown: how long X
+		// has had to show its post is counted from it.
+		update, err := tx.PrepareContext(ctx, `UPDATE jobs SET due_at = ? WHERE id = ? RETURNING `+jobColumns)
 		if err != nil {
 			return interpretError(err)
 		}
 		defer update.Close()
 		jobs = make([]store.Job, len(ids))
 		for i, id := range ids {
-			if jobs[i], err = scanJob(update.QueryRowContext(ctx, c.UntilN, c.NowN, id)); err != nil {
+			if jobs[i], err = scanJob(update.QueryRowContext(ctx, c.UntilN, id)); err != nil {
 				return err
 			}
 		}

@@ -51,6 +51,7 @@ func testClaimUnknown(t *testing.T, h Harness) {
 		f.inState(store.StatusRetrying) // due at t0+1m, not unknown
 		f.inState(store.StatusPlanned)
 		events := len(f.events(first.ID))
+		became := map[int64]time.Time{first.ID: first.UpdatedAt, second.ID: second.UpdatedAt}
 
 		now, until := at(5), at(6)
 		got := f.claimUnknown(nodeB, now, until, 2)
@@ -62,7 +63,7 @@ func testClaimUnknown(t *testing.T, h Harness) {
 				t.Errorf("claimed job = %+v: still unknown, last owner kept", j)
 			}
 			checkInstant(t, "DueAt", j.DueAt, until)
-			checkInstant(t, "UpdatedAt", j.UpdatedAt, now)
+			checkInstant(t, "UpdatedAt (when it became unknown)", j.UpdatedAt, became[j.ID])
 			if err := sameJob(j, f.get(j.ID)); err != nil {
 				t.Errorf("returned job differs from the stored one: %v", err)
 			}
