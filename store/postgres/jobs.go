@@ -210,6 +210,27 @@ func (s *Store) CreateJobs(ctx context.Context, params store.CreateJobsParams) (
 		if err := rows.Err(); err != nil {
 			return interpretError(err)
 		}
+		// Posts made from the run numbers just assigned (NewJob.Render),
+		// written in the same transaction: nobody sees the jobs without.
+		rendered := map[int64]*store.FrozenPost{}
+		var ids []int64
+		var texts []string
+		for _, j := range jobs {
+			f := byKey[fireKey{j.ScheduleID, j.PlannedAt}]
+			if f == nil || !f.created || rendered[f.job.ID] != nil {
+				continue
+			}
+			if p, js := storeutil.RenderPost(j.NewJob, f.job.Run); p != nil {
+				rendered[f.job.ID] = p
+				ids, texts = append(ids, f.job.ID), append(texts, js)
+			}
+		}
+		if len(ids) > 0 {
+			if _, err := tx.Exec(ctx, `UPDATE jobs SET post = d.post::jsonb FROM unnest($1::bigint[], $2::text[]) AS d(id, post)
+				WHERE jobs.id = d.id`, ids, texts); err != nil {
+				return interpretError(err)
+			}
+		}
 		at := storeutil.Time(now)
 		for i, j := range jobs {
 			f := byKey[fireKey{j.ScheduleID, j.PlannedAt}]
@@ -218,6 +239,9 @@ func (s *Store) CreateJobs(ctx context.Context, params store.CreateJobsParams) (
 			}
 			if f.created {
 				f.job.Post = j.Post // the post just frozen, in its stored form
+				if p := rendered[f.job.ID]; p != nil {
+					f.job.Post = p
+				}
 			}
 			results[i] = store.CreateResult{Job: f.job, Created: f.created}
 			if !f.created {
@@ -230,7 +254,7 @@ func (s *Store) CreateJobs(ctx context.Context, params store.CreateJobsParams) (
 				running := f.job
 				running.Status, running.Attempt, running.Node = store.StatusRunning, 1, params.Node
 				running.LeaseUntil, running.SendFloor = storeutil.Time(c.LeaseUntilN), at
-				running.Post = j.Post.Clone()
+				running.Post = f.job.Post.Clone()
 				results[i].Claim = &store.Change{Job: running, Event: store.Event{ID: id, JobID: f.job.ID, At: at,
 					From: store.StatusPlanned, To: store.StatusRunning, Node: params.Node, Attempt: 1, Detail: c.Detail}}
 			}

@@ -100,6 +100,9 @@ func (s *Store) CreateJobs(ctx context.Context, params store.CreateJobsParams) (
 				status, attempt, node = store.StatusRunning, 1, params.Node
 				lease, floor = sql.NullInt64{Int64: cl.LeaseUntilN, Valid: true}, sql.NullInt64{Int64: now, Valid: true}
 			}
+			if p, js := storeutil.RenderPost(nj.NewJob, c.lastRun+1); p != nil {
+				nj.Post, nj.PostJSON = p, js
+			}
 			post := sql.NullString{String: nj.PostJSON, Valid: nj.PostJSON != ""}
 			job, err := scanJob(insertJob.QueryRowContext(ctx, nj.ScheduleID, nj.PlannedAt, nj.DueAt, string(status), attempt,
 				c.lastRun+1, string(nj.Trigger), nj.CorrelationID, node, lease, now, now, post, floor))

@@ -61,6 +61,7 @@ func Run(t *testing.T, h Harness) {
 		{"ClaimLimit", testClaimLimit},
 		{"SendTimes", testSendTimes},
 		{"ClaimUnknown", testClaimUnknown},
+		{"RenderedPost", testRenderedPost},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -191,3 +191,22 @@ func CheckClaimUnknown(p store.ClaimUnknownParams) (c UnknownClaim, err error) {
 	}
 	return c, nil
 }
+
+// RenderPost makes, with NewJob.Render, the post of a job created with run
+// number run, in its stored form and JSON; nil and "" when the job brings
+// its post, has no Render, or Render fails or makes a post the store cannot
+// hold (the job is then frozen at its first claim, where that shows).
+func RenderPost(nj store.NewJob, run int64) (*store.FrozenPost, string) {
+	if nj.Post != nil || nj.Render == nil {
+		return nil, ""
+	}
+	p, err := nj.Render(run)
+	if err != nil || p == nil {
+		return nil, ""
+	}
+	stored, js, err := CheckPost(p)
+	if err != nil {
+		return nil, ""
+	}
+	return stored, js
+}
