@@ -136,7 +136,15 @@ func (l *leases) renew(ctx context.Context) {
 				h.until = until
 			case errors.Is(e, store.ErrConflict), errors.Is(e, store.ErrNotFound):
 				h.lost = e
-				rt.logger.Warn("lease lost", slog.Int64("job_id", ref.JobID), slog.Int("attempt", ref.Attempt), slog.String("error", e.Error()))
+				// A job whose outcome this node just recorded is no
+				// longer running: that is no news. One taken over (by
+				// another attempt, or expired to unknown) is.
+				level := slog.LevelDebug
+				if le := (*store.LeaseError)(nil); !errors.As(e, &le) || le.ActualAttempt != ref.Attempt ||
+					le.Actual == store.StatusRunning || le.Actual == store.StatusUnknown {
+					level = slog.LevelWarn
+				}
+				rt.logger.Log(ctx, level, "lease lost", slog.Int64("job_id", ref.JobID), slog.Int("attempt", ref.Attempt), slog.String("error", e.Error()))
 			}
 		}
 		l.mu.Unlock()

@@ -198,11 +198,12 @@ func (p *publisher) giveBack(job store.Job, why string) {
 }
 
 // finish records the outcome tp (To, Detail and the rest set by the
-// caller) of the job's current attempt, and lets its lease go.
+// caller) of the job's current attempt. The lease is renewed until the
+// store has the outcome (a slow write must not let another node take the
+// job over meanwhile), and let go then.
 func (p *publisher) finish(job store.Job, tp store.TransitionParams) {
 	rt := p.rt
 	tp.JobID, tp.From, tp.Node, tp.Attempt, tp.Now = job.ID, store.StatusRunning, rt.opts.Node, job.Attempt, rt.opts.Clock.Now()
-	rt.leases.remove(job.ID, job.Attempt)
 	p.record(tp)
 }
 
@@ -214,6 +215,7 @@ func (p *publisher) finish(job store.Job, tp store.TransitionParams) {
 func (p *publisher) record(tp store.TransitionParams) {
 	rt := p.rt
 	ok := rt.outcomes.submit(tp, func(res store.TransitionResult, err error) {
+		rt.leases.remove(tp.JobID, tp.Attempt)
 		switch {
 		case err != nil:
 			rt.logger.Error("outcome not recorded", slog.Int64("job_id", tp.JobID), slog.String("to", string(tp.To)), slog.String("error", err.Error()))
@@ -225,6 +227,7 @@ func (p *publisher) record(tp store.TransitionParams) {
 		}
 	})
 	if !ok {
+		rt.leases.remove(tp.JobID, tp.Attempt)
 		rt.logger.Error("outcome not recorded: shut down", slog.Int64("job_id", tp.JobID), slog.String("to", string(tp.To)))
 	}
 }
