@@ -90,10 +90,18 @@ type soakSchedule struct {
 	ID       string // s01, s02, ...
 	Account  string // acct01, ...: the account in the YAML and the user at the fake
 	Token    string
-	Every    int // seconds between fires: cron "*/Every * * * * *"
+	Every    int // seconds between fires, a divisor of 60 or 60 (see cron)
 	Replies  int // thread entries after the main post (0 to 2)
 	Media    bool
 	Deadline time.Duration // 0: none, retries bounded by max_attempts only
+}
+
+// cron fires every Every seconds, at the multiples of Every in the minute.
+func (s soakSchedule) cron() string {
+	if s.Every == 60 {
+		return "0 * * * * *"
+	}
+	return fmt.Sprintf("*/%d * * * * *", s.Every)
 }
 
 // Posts is how many posts one fire makes.
@@ -225,15 +233,17 @@ func newSoakPlan(c soakConfig) (soakPlan, error) {
 	return p, nil
 }
 
-// fastestWithin is the shortest cadence, in seconds (a divisor of 60, so
-// that the cron is exact), at which a schedule making posts posts a fire
-// stays within createsBudget over window; 0 if none does. Each post is
-// counted 1+3×rate times for the retries of faults, and once more per
-// kill, for a fire in flight sent again.
+// fastestWithin is the shortest cadence, in seconds (a divisor of 60, or
+// 60, so that the cron is exact), at which a schedule making posts posts
+// a fire stays within createsBudget over window; 0 if none does. Each post
+// is counted 1+3×rate times for the retries of faults, and a kill sends
+// again the posts of a fire in flight, which one is for at most about 3
+// seconds of every cadence.
 func fastestWithin(window time.Duration, posts int, c soakConfig) int {
 	perFire := float64(posts) * (1 + 3*c.ChaosRate)
-	for _, every := range []int{1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30} {
-		if window.Seconds()/float64(every)*perFire+float64(posts*c.Kills) <= createsBudget {
+	for _, every := range []int{1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60} {
+		perKill := float64(posts) * min(1, 3/float64(every))
+		if window.Seconds()/float64(every)*perFire+perKill*float64(c.Kills) <= createsBudget {
 			return every
 		}
 	}
@@ -250,7 +260,7 @@ func (p soakPlan) yaml(versions []int, enabled bool) string {
 	}
 	b.WriteString("schedules:\n")
 	for i, s := range p.Schedules {
-		fmt.Fprintf(&b, "  - id: %s\n    account: %s\n    cron: \"*/%d * * * * *\"\n    enabled: %t\n", s.ID, s.Account, s.Every, enabled)
+		fmt.Fprintf(&b, "  - id: %s\n    account: %s\n    cron: %q\n    enabled: %t\n", s.ID, s.Account, s.cron(), enabled)
 		if s.Deadline > 0 {
 			fmt.Fprintf(&b, "    deadline: %s\n", s.Deadline)
 		}

@@ -32,6 +32,14 @@ func TestExactlyOnceChecksCatchBreaks(t *testing.T) {
 		{"dead, but posted", func(w *checkWorld) {
 			w.jobs[2].Status, w.jobs[2].DeadReason, w.jobs[2].PostIDs = store.StatusDead, "expired", w.jobs[2].PostIDs[:1]
 		}, "dead, yet post"},
+		{"dead, its posts deleted", func(w *checkWorld) {
+			w.jobs[2].Status, w.jobs[2].DeadReason, w.jobs[2].PostIDs = store.StatusDead, "expired", nil
+			for i := range w.posts {
+				if st, _ := parseSoakText(w.posts[i].AuthoredText); st.Run == w.jobs[2].Run {
+					w.posts[i].Deleted = true
+				}
+			}
+		}, ""},
 		{"missed, but posted", func(w *checkWorld) { w.jobs[2].Status, w.jobs[2].PostIDs = store.StatusMissed, nil }, "missed, yet post"},
 		{"a text posted twice", func(w *checkWorld) {
 			p := w.posts[6]
