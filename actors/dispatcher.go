@@ -25,6 +25,11 @@ type dispatcher struct {
 	readBackoff map[string]accountBackoff
 }
 
+// readBackoff paces the timeline reads of an account whose reads fail:
+// from 2 s to a minute, so that a flaky X delays reconciliation, not
+// forever.
+var readBackoff = backoff.Policy{Base: 2 * time.Second, Max: time.Minute}
+
 // errNoSchedule: an unknown job with no frozen post whose schedule is no
 // longer configured cannot be looked for.
 var errNoSchedule = errors.New("schedule not in the loaded configuration")
@@ -130,7 +135,7 @@ func (d *dispatcher) reconcileAccount(ctx context.Context, account string, jobs 
 	if err != nil {
 		b := d.readBackoff[account]
 		b.fails++
-		b.until = now.Add(backoff.Policy{Base: 5 * time.Second, Max: 5 * time.Minute}.Jittered(b.fails, rand.Int64N))
+		b.until = now.Add(readBackoff.Jittered(b.fails, rand.Int64N))
 		d.readBackoff[account] = b
 		rt.logger.Warn("dispatcher: reading the account's posts to reconcile failed", slog.String("account", account),
 			slog.Int("jobs", len(jobs)), slog.String("error", err.Error()), slog.Time("next_read", b.until))

@@ -76,7 +76,9 @@ type attempt struct {
 //   - transient: retrying after a jittered backoff, or dead when the
 //     attempts are exhausted;
 //
-// and any retry whose time is past the deadline is dead as expired now.
+// and any retry whose time is past the deadline is dead as expired now,
+// unless the job's thread has begun: its first post is out, and the rest
+// is finished however late.
 func decideOutcome(job store.Job, a attempt, pol jobPolicy, now time.Time, randN func(int64) int64) store.TransitionParams {
 	tp := store.TransitionParams{AppendPostIDs: a.NewIDs, SentAt: a.SentAt}
 	err := a.Err
@@ -84,8 +86,11 @@ func decideOutcome(job store.Job, a attempt, pol jobPolicy, now time.Time, randN
 		tp.To, tp.DeadReason, tp.Detail, tp.LastError = store.StatusDead, reason, reason+": "+detail, detail
 		return tp
 	}
+	// A thread whose first post is out is finished, however late: a
+	// thread cut in the middle is worse than a late reply.
+	started := len(job.PostIDs)+len(a.NewIDs) > 0
 	retry := func(at time.Time, failed bool) store.TransitionParams {
-		if !pol.Deadline.IsZero() && at.After(pol.Deadline) {
+		if !pol.Deadline.IsZero() && at.After(pol.Deadline) && !started {
 			return dead(reasonExpired, fmt.Sprintf("next attempt at %s would be past the deadline %s: %v",
 				at.UTC().Format(time.RFC3339), pol.Deadline.UTC().Format(time.RFC3339), err))
 		}
@@ -173,7 +178,7 @@ type reconciliation struct {
 //   - any other read error, or not found before the timeline settled: stays
 //     unknown;
 //   - not found, settled: retrying now, or dead as expired past the
-//     deadline.
+//     deadline (unless a post of the job's thread is out: it is finished).
 func decideReconcile(job store.Job, r reconciliation, pol jobPolicy, now time.Time) (store.TransitionParams, bool) {
 	var tp store.TransitionParams
 	switch {
@@ -194,7 +199,7 @@ func decideReconcile(job store.Job, r reconciliation, pol jobPolicy, now time.Ti
 		tp.To, tp.AppendPostIDs, tp.RetryAt = store.StatusRetrying, r.Found, now
 		tp.Detail = fmt.Sprintf("reconciled: %d more post(s) of the thread found; resuming after them", len(r.Found))
 		return tp, true
-	case !pol.Deadline.IsZero() && now.After(pol.Deadline):
+	case !pol.Deadline.IsZero() && now.After(pol.Deadline) && len(job.PostIDs) == 0:
 		tp.To, tp.DeadReason = store.StatusDead, reasonExpired
 		tp.Detail = "reconciled: post not found, and the deadline " + pol.Deadline.UTC().Format(time.RFC3339) + " has passed"
 		tp.LastError = tp.Detail

@@ -95,8 +95,15 @@ func TestDecideOutcome(t *testing.T) {
 					if near {
 						deadline = now.Add(3 * time.Second)
 					}
-					job := store.Job{ID: 7, Attempt: 2, Failures: failures, PostIDs: []string{"1"}}
-					tp := decideOutcome(job, attempt{Err: c.err, NewIDs: []string{"2"}, AllIDs: []string{"1", "2"}, SentAt: sent}, pol(deadline), now, top)
+					// Nothing of the job is out but what a success
+					// publishes (a begun thread ignores the deadline:
+					// TestAThreadBegunIsFinishedPastTheDeadline).
+					job := store.Job{ID: 7, Attempt: 2, Failures: failures}
+					a := attempt{Err: c.err, SentAt: sent}
+					if c.err == nil {
+						a.NewIDs, a.AllIDs = []string{"2"}, []string{"2"}
+					}
+					tp := decideOutcome(job, a, pol(deadline), now, top)
 					w := expected(c.name, failures, near)
 					if tp.To != w.to || tp.DeadReason != w.reason || tp.Failed != w.failed {
 						t.Fatalf("got to=%s reason=%q failed=%v, want to=%s reason=%q failed=%v (detail %q)", tp.To, tp.DeadReason, tp.Failed, w.to, w.reason, w.failed, tp.Detail)
@@ -107,10 +114,10 @@ func TestDecideOutcome(t *testing.T) {
 					if !tp.SentAt.Equal(sent) {
 						t.Errorf("SentAt = %v, want the attempt's %v", tp.SentAt, sent)
 					}
-					if len(tp.AppendPostIDs) != 1 || tp.AppendPostIDs[0] != "2" {
-						t.Errorf("AppendPostIDs = %v, want the attempt's new post", tp.AppendPostIDs)
+					if fmt.Sprint(tp.AppendPostIDs) != fmt.Sprint(a.NewIDs) {
+						t.Errorf("AppendPostIDs = %v, want the attempt's new posts %v", tp.AppendPostIDs, a.NewIDs)
 					}
-					if w.to == store.StatusSucceeded && (len(tp.MetricsTasks) != 1 || tp.MetricsTasks[0].PostID != "1") {
+					if w.to == store.StatusSucceeded && (len(tp.MetricsTasks) != 1 || tp.MetricsTasks[0].PostID != "2") {
 						t.Errorf("MetricsTasks = %+v, want one on the main post", tp.MetricsTasks)
 					}
 					if w.to == store.StatusDead && (tp.LastError == "" || tp.Detail == "") {
@@ -170,5 +177,34 @@ func TestDecideReconcile(t *testing.T) {
 				t.Errorf("RetryAt = %v, want now", tp.RetryAt)
 			}
 		})
+	}
+}
+
+// TestAThreadBegunIsFinishedPastTheDeadline: once a post of the thread is
+// out, neither a retry nor a reconciliation lets the deadline cut it.
+func TestAThreadBegunIsFinishedPastTheDeadline(t *testing.T) {
+	now := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
+	pol := jobPolicy{MaxAttempts: 5, Deadline: now.Add(-time.Minute), Backoff: backoff.Policy{Base: time.Second, Max: time.Minute}}
+	transient := fmt.Errorf("%w: 503 on a read", platform.ErrTransient)
+	for _, tc := range []struct {
+		name string
+		job  store.Job
+		a    attempt
+	}{
+		{"a post recorded before", store.Job{Attempt: 2, PostIDs: []string{"1"}}, attempt{Err: transient}},
+		{"a post published by this attempt", store.Job{Attempt: 1}, attempt{Err: transient, NewIDs: []string{"1"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tp := decideOutcome(tc.job, tc.a, pol, now, func(int64) int64 { return 0 }); tp.To != store.StatusRetrying {
+				t.Errorf("to %s (%s), want retrying", tp.To, tp.Detail)
+			}
+		})
+	}
+	job := store.Job{Attempt: 2, PostIDs: []string{"1"}, Post: &store.FrozenPost{Texts: []string{"a", "b"}}}
+	if tp, ok := decideReconcile(job, reconciliation{Settled: true}, pol, now); !ok || tp.To != store.StatusRetrying {
+		t.Errorf("reconciled a begun thread past its deadline: to %s, ok %v; want retrying", tp.To, ok)
+	}
+	if tp := decideOutcome(store.Job{Attempt: 1}, attempt{Err: transient}, pol, now, func(int64) int64 { return 0 }); tp.DeadReason != reasonExpired {
+		t.Errorf("a job with nothing out past its deadline: %s %q, want dead expired", tp.To, tp.DeadReason)
 	}
 }

@@ -17,12 +17,14 @@ import (
 // what the workers can start within claimHorizon at the pace they have
 // kept (an average of recent publish durations). With a slow platform (12 s
 // a post) that is one job per free worker; with a fast one (a dry run) a
-// whole burst in one claim. Claimed jobs' leases are renewed while they
-// wait (see leases), and a job queued on a node that stops is given back
-// at once, not left for its lease to run out.
+// whole burst in the write that records it. Before the first publish the
+// pace is unknown, and a burst is claimed whole: what of it then waits more
+// than maxQueueWait is given back instead of started. Claimed jobs' leases
+// are renewed while they wait (see leases), and a job queued on a node
+// that stops is given back at once, not left for its lease to run out.
 type pool struct {
 	rt   *Runtime
-	jobs chan store.Job
+	jobs chan queued
 
 	mu sync.Mutex
 	// outstanding counts the jobs claimed (or reserved for a claim) and not
@@ -42,24 +44,45 @@ type pool struct {
 
 // claimHorizon is how far ahead, at the pool's pace, a node claims: jobs
 // it can start within it. Short, so that a job is claimed when a worker is
-// about to be free, not when it fires.
-const claimHorizon = 500 * time.Millisecond
+// about to be free, not when it fires; queueBatches bounds the queue in
+// store batches whatever the pace.
+const (
+	claimHorizon = time.Second
+	queueBatches = 8
+)
+
+// maxQueueWait is how long a claimed job may wait in the queue before a
+// worker gives it back instead of starting it (to retrying, at once, no
+// attempt used), so that any node with a free publisher takes it: the
+// queue outgrew the pace (the first burst after a start, or a platform
+// that just became slow).
+const maxQueueWait = 10 * time.Second
 
 func newPool(rt *Runtime) *pool {
-	return &pool{rt: rt, jobs: make(chan store.Job, rt.opts.Publishers+rt.opts.BatchSize), freed: make(chan struct{}, 1)}
+	return &pool{rt: rt, jobs: make(chan queued, rt.opts.Publishers+queueBatches*rt.opts.BatchSize), freed: make(chan struct{}, 1)}
 }
 
-// start runs the workers; each publishes with publish until the queue is
-// closed.
-func (p *pool) start(publish func(store.Job)) {
+// queued is a claimed job and when it was queued.
+type queued struct {
+	job store.Job
+	at  time.Time
+}
+
+// start runs the workers until the queue is closed: each publishes a job
+// with publish, or gives it back with giveBack when it waited longer than
+// maxQueueWait.
+func (p *pool) start(publish func(store.Job) time.Duration, giveBack func(store.Job, time.Duration)) {
 	for range p.rt.opts.Publishers {
 		p.wg.Add(1)
 		go func() {
 			defer p.wg.Done()
-			for job := range p.jobs {
-				began := p.rt.opts.Clock.Now()
-				publish(job)
-				p.done(p.rt.opts.Clock.Now().Sub(began))
+			for q := range p.jobs {
+				if waited := p.rt.opts.Clock.Now().Sub(q.at); waited > maxQueueWait {
+					giveBack(q.job, waited)
+					p.release(1)
+					continue
+				}
+				p.done(publish(q.job))
 			}
 		}()
 	}
@@ -67,11 +90,15 @@ func (p *pool) start(publish func(store.Job)) {
 
 // target is how many jobs this node may have claimed and unfinished.
 func (p *pool) target() int {
-	n := p.rt.opts.Publishers
-	if p.avg > 0 {
-		n += int(int64(claimHorizon) * int64(p.rt.opts.Publishers) / int64(p.avg))
+	most := p.rt.opts.Publishers + queueBatches*p.rt.opts.BatchSize
+	if p.avg == 0 {
+		// No pace yet (the node just started): claim the burst whole
+		// rather than pay a second write for it; what of it waits too
+		// long in the queue is given back (see maxQueueWait).
+		return most
 	}
-	return min(n, p.rt.opts.Publishers+p.rt.opts.BatchSize)
+	n := p.rt.opts.Publishers + int(int64(claimHorizon)*int64(p.rt.opts.Publishers)/int64(p.avg))
+	return min(n, most)
 }
 
 // reserve takes up to n slots for jobs about to be claimed and returns how
@@ -105,7 +132,7 @@ func (p *pool) push(job store.Job) {
 		return
 	}
 	select {
-	case p.jobs <- job:
+	case p.jobs <- queued{job: job, at: p.rt.opts.Clock.Now()}:
 	default:
 		// Cannot happen while slots bound the queue; never block a
 		// claimer on it.
@@ -113,13 +140,17 @@ func (p *pool) push(job store.Job) {
 	}
 }
 
-// done ends one job's slot and counts its duration into the pace.
+// done ends one job's slot and counts how long the platform took for it
+// into the pace (the store's writes are not the platform's pace; zero: the
+// job did not reach the platform).
 func (p *pool) done(took time.Duration) {
 	p.mu.Lock()
 	p.outstanding--
-	if p.avg == 0 {
+	switch {
+	case took <= 0:
+	case p.avg == 0:
 		p.avg = max(took, time.Microsecond)
-	} else {
+	default:
 		p.avg = max((p.avg*7+took)/8, time.Microsecond)
 	}
 	p.mu.Unlock()

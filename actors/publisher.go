@@ -22,34 +22,37 @@ type publisher struct {
 	rt *Runtime
 }
 
-// publish runs one job the pool handed over. A job the runtime is too far
-// into stopping to start is given back (to retrying, at once, costing no
-// attempt), so that the next node to claim it need not wait for its lease
-// nor reconcile a publish that never began.
-func (p *publisher) publish(job store.Job) {
+// publish runs one job the pool handed over and returns how long the
+// platform took (zero when the job never reached it), the pool's measure
+// of its pace. A job the runtime is too far into stopping to start is
+// given back (to retrying, at once, costing no attempt), so that the next
+// node to claim it need not wait for its lease nor reconcile a publish
+// that never began.
+func (p *publisher) publish(job store.Job) (took time.Duration) {
 	rt := p.rt
 	if rt.accepting.Err() != nil {
 		p.giveBack(job, "not started: the node is stopping")
-		return
+		return 0
 	}
 	s := rt.scheduleOf(job.ScheduleID)
 	pol := rt.policy(s, job)
 	if job.Post == nil {
 		frozen, ok := p.freeze(job, s)
 		if !ok {
-			return
+			return 0
 		}
 		job = frozen
 	}
 	if s == nil && job.FirstSentAt.IsZero() && len(job.PostIDs) == 0 {
 		// Nothing of it was ever sent: the operator's removal stops it.
 		p.finish(job, p.deadParams(reasonRemoved, "schedule not in the loaded configuration"))
-		return
+		return 0
 	}
 	now := rt.opts.Clock.Now()
-	if !pol.Deadline.IsZero() && now.After(pol.Deadline) {
+	if !pol.Deadline.IsZero() && now.After(pol.Deadline) && len(job.PostIDs) == 0 {
+		// (A thread whose first post is out is finished however late.)
 		p.finish(job, p.deadParams(reasonExpired, "deadline "+pol.Deadline.UTC().Format(time.RFC3339)+" passed before publishing"))
-		return
+		return 0
 	}
 	post := platformPost(job)
 	post.SentBefore = job.SendFloor
@@ -73,10 +76,12 @@ func (p *publisher) publish(job store.Job) {
 		},
 	}
 	res, err := rt.platform.Publish(rt.inflight, post, hooks)
-	rt.opts.Observer.Published(post.Account, publishOutcome(err), rt.opts.Clock.Now().Sub(now))
+	took = rt.opts.Clock.Now().Sub(now)
+	rt.opts.Observer.Published(post.Account, publishOutcome(err), took)
 	newIDs := res.IDs[min(recorded, len(res.IDs)):]
 	tp := decideOutcome(job, attempt{Err: err, NewIDs: newIDs, AllIDs: res.IDs, SentAt: res.SentAt}, pol, rt.opts.Clock.Now(), rand.Int64N)
 	p.finish(job, tp)
+	return took
 }
 
 // freeze renders a job recorded without a post from its schedule and stores

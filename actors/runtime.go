@@ -191,7 +191,9 @@ func (rt *Runtime) Start(ctx context.Context) error {
 
 	root := rt.system.Root
 	pub := &publisher{rt: rt}
-	rt.pool.start(pub.publish)
+	rt.pool.start(pub.publish, func(job store.Job, waited time.Duration) {
+		pub.giveBack(job, fmt.Sprintf("given back: waited %s in the queue of node %s, whose publishers are busy", waited.Round(time.Millisecond), rt.opts.Node))
+	})
 	// Two workers per core: a worker may wait a moment handing a fire to a
 	// full recorder queue, and the others go on meanwhile.
 	rt.mailboxes = newMailboxPool(2*runtime.GOMAXPROCS(0), 1<<16, mailboxThroughput)

@@ -78,7 +78,7 @@ func insertEvents(ctx context.Context, tx pgx.Tx, events []store.Event) error {
 // claimable jobs before each one is a window over ided's own sort by input
 // order, so it costs no sort of its own.
 //
-// $12 are the posts to freeze, JSON (empty for none), cast to jsonb in the
+// $12 are the posts to freeze, JSON (empty for none), stored as text in the
 // insert. The new jobs come back with a NULL post: the caller knows it.
 //
 // Job and event IDs are drawn from the identity sequences up front, in input
@@ -113,7 +113,7 @@ var createSQL = `WITH input AS (
 	OVERRIDING SYSTEM VALUE
 	SELECT job_id, schedule_id, planned_at, due_at, CASE WHEN claimed THEN 'running' ELSE status END,
 		CASE WHEN claimed THEN 1 ELSE 0 END, run, trigger_kind, correlation_id, CASE WHEN claimed THEN $9 ELSE '' END,
-		CASE WHEN claimed THEN $10::bigint END, $8, $8, NULLIF(post, '')::jsonb, CASE WHEN claimed THEN $8::bigint END
+		CASE WHEN claimed THEN $10::bigint END, $8, $8, NULLIF(post, ''), CASE WHEN claimed THEN $8::bigint END
 	FROM ided
 ), counters AS (
 	INSERT INTO schedule_fires AS c (schedule_id, last_run, last_planned_at)
@@ -129,11 +129,11 @@ var createSQL = `WITH input AS (
 	SELECT claim_event_id, job_id, $8, 'planned', 'running', $9, 1, $11 FROM claims
 )
 SELECT 'created', event_id, job_id, schedule_id, planned_at, due_at, status, 0, run, trigger_kind,
-	correlation_id, '', NULL::bigint, '{}'::text[], '', '', $8::bigint, $8::bigint, 0, NULL::jsonb, NULL::bigint, NULL::bigint
+	correlation_id, '', NULL::bigint, '{}'::text[], '', '', $8::bigint, $8::bigint, 0, NULL::text, NULL::bigint, NULL::bigint
 FROM ided
 UNION ALL -- the claims by themselves: joined to ided, the planner would pick a nested loop
 SELECT 'claimed', claim_event_id, job_id, '', 0, 0, '', 0, 0, 'scheduled', '', '', NULL::bigint, '{}'::text[], '', '', 0, 0, 0,
-	NULL::jsonb, NULL::bigint, NULL::bigint
+	NULL::text, NULL::bigint, NULL::bigint
 FROM claims
 UNION ALL
 SELECT 'found', 0, ` + jobColumns("j.") + ` FROM jobs j
@@ -182,6 +182,26 @@ func (s *Store) CreateJobs(ctx context.Context, params store.CreateJobsParams) (
 		}
 		byKey := make(map[fireKey]*found, n)
 		claimed := make(map[int64]int64) // job ID -> claim event ID
+		// Posts that NewJob.Render makes from the run numbers the insert
+		// will assign, predicted under the write lock, so they go in the
+		// one insert (an update of the rows afterwards doubled the write).
+		posts := posts
+		rendered := make([]*store.FrozenPost, n)
+		var runs []int64
+		if needsRender(jobs) {
+			var err error
+			if runs, err = predictRuns(ctx, tx, schedules, planned); err != nil {
+				return err
+			}
+			posts = slices.Clone(posts)
+			for i, j := range jobs {
+				if runs[i] > 0 {
+					if p, js := storeutil.RenderPost(j.NewJob, runs[i]); p != nil {
+						rendered[i], posts[i] = p, js
+					}
+				}
+			}
+		}
 		rows, err := tx.Query(ctx, createSQL, schedules, planned, due, statuses, triggers, correlations, details, now,
 			params.Node, leaseUntil, c.Detail, posts, c.Limit)
 		if err != nil {
@@ -210,24 +230,22 @@ func (s *Store) CreateJobs(ctx context.Context, params store.CreateJobsParams) (
 		if err := rows.Err(); err != nil {
 			return interpretError(err)
 		}
-		// Posts made from the run numbers just assigned (NewJob.Render),
-		// written in the same transaction: nobody sees the jobs without.
-		rendered := map[int64]*store.FrozenPost{}
-		var ids []int64
-		var texts []string
-		for _, j := range jobs {
+		// A post made from a predicted run number that the insert did not
+		// give (see predictRuns) is made again and written over.
+		var fixIDs []int64
+		var fixPosts []string
+		for i, j := range jobs {
 			f := byKey[fireKey{j.ScheduleID, j.PlannedAt}]
-			if f == nil || !f.created || rendered[f.job.ID] != nil {
+			if f == nil || !f.created || rendered[i] == nil || f.job.Run == runs[i] {
 				continue
 			}
-			if p, js := storeutil.RenderPost(j.NewJob, f.job.Run); p != nil {
-				rendered[f.job.ID] = p
-				ids, texts = append(ids, f.job.ID), append(texts, js)
-			}
+			p, js := storeutil.RenderPost(j.NewJob, f.job.Run)
+			rendered[i] = p
+			fixIDs, fixPosts = append(fixIDs, f.job.ID), append(fixPosts, js)
 		}
-		if len(ids) > 0 {
-			if _, err := tx.Exec(ctx, `UPDATE jobs SET post = d.post::jsonb FROM unnest($1::bigint[], $2::text[]) AS d(id, post)
-				WHERE jobs.id = d.id`, ids, texts); err != nil {
+		if len(fixIDs) > 0 {
+			if _, err := tx.Exec(ctx, `UPDATE jobs SET post = NULLIF(d.post, '') FROM unnest($1::bigint[], $2::text[]) AS d(id, post)
+				WHERE jobs.id = d.id`, fixIDs, fixPosts); err != nil {
 				return interpretError(err)
 			}
 		}
@@ -239,7 +257,7 @@ func (s *Store) CreateJobs(ctx context.Context, params store.CreateJobsParams) (
 			}
 			if f.created {
 				f.job.Post = j.Post // the post just frozen, in its stored form
-				if p := rendered[f.job.ID]; p != nil {
+				if p := rendered[i]; p != nil {
 					f.job.Post = p
 				}
 			}
@@ -265,6 +283,59 @@ func (s *Store) CreateJobs(ctx context.Context, params store.CreateJobsParams) (
 		return nil, fmt.Errorf("postgres: create jobs: %w", err)
 	}
 	return results, nil
+}
+
+// needsRender reports whether a job of the batch has its post made by
+// NewJob.Render.
+func needsRender(jobs []storeutil.NewJob) bool {
+	for _, j := range jobs {
+		if j.Post == nil && j.Render != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// predictRuns returns, for each fire of a batch about to be created, the
+// run number createSQL will give it if it is new: each schedule's counter
+// plus the fire's rank among the schedule's fires of the batch, in input
+// order (0 for a later copy of a fire). The caller holds the write lock,
+// so no other creator moves the counters meanwhile. A fire already
+// recorded takes no number, so a new fire of the same schedule after it in
+// the same batch (rare: a batch holds one fire per schedule, but for a
+// restart's catch-up) is predicted one too high; the caller checks each
+// created job's run and makes its post again when it differs.
+func predictRuns(ctx context.Context, tx pgx.Tx, schedules []string, planned []int64) ([]int64, error) {
+	rows, err := tx.Query(ctx, `SELECT schedule_id, last_run FROM schedule_fires WHERE schedule_id = ANY($1)`, schedules)
+	if err != nil {
+		return nil, interpretError(err)
+	}
+	counters := map[string]int64{}
+	for rows.Next() {
+		var id string
+		var last int64
+		if err := rows.Scan(&id, &last); err != nil {
+			rows.Close()
+			return nil, interpretError(err)
+		}
+		counters[id] = last
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, interpretError(err)
+	}
+	runs := make([]int64, len(schedules))
+	seen := make(map[fireKey]bool, len(schedules))
+	for i, id := range schedules {
+		k := fireKey{id, planned[i]}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		counters[id]++
+		runs[i] = counters[id]
+	}
+	return runs, nil
 }
 
 // claimSQL moves the picked jobs to running and records the claim events;

@@ -24,7 +24,7 @@ func (s *Store) FreezePost(ctx context.Context, params store.FreezePostParams) (
 	}
 	err = s.write(ctx, func(tx pgx.Tx) error {
 		job, err = scanJob(tx.QueryRow(ctx, `UPDATE jobs SET
-				post = coalesce(post, $1::text::jsonb), updated_at = CASE WHEN post IS NULL THEN $2 ELSE updated_at END
+				post = coalesce(post, $1::text), updated_at = CASE WHEN post IS NULL THEN $2 ELSE updated_at END
 			WHERE id = $3 AND status = 'running' AND node = $4 AND attempt = $5 RETURNING `+jobColumns(""),
 			fr.PostJSON, fr.NowN, params.JobID, params.Node, params.Attempt))
 		if !errors.Is(err, store.ErrNotFound) { // nil, or a failure
@@ -61,7 +61,7 @@ func (s *Store) RecordMedia(ctx context.Context, params store.RecordMediaParams)
 		if err != nil {
 			return err
 		}
-		job, err = scanJob(tx.QueryRow(ctx, `UPDATE jobs SET post = $1::text::jsonb, send_floor = $2, updated_at = $2
+		job, err = scanJob(tx.QueryRow(ctx, `UPDATE jobs SET post = $1::text, send_floor = $2, updated_at = $2
 			WHERE id = $3 RETURNING `+jobColumns(""), encoded, m.NowN, params.JobID))
 		if err != nil {
 			return err
