@@ -322,3 +322,44 @@ func TestReconciliationReadsOnceForAnAccount(t *testing.T) {
 		}
 	}
 }
+
+// TestStopGivesBackJobsNotStarted: a node that stops lets the publish under
+// way finish and gives back the jobs waiting in its queue at once
+// (retrying, no attempt used), instead of leaving their leases to run out.
+func TestStopGivesBackJobsNotStarted(t *testing.T) {
+	h := newHarness(t)
+	pf := &scripted{hold: make(chan struct{})}
+	h.platform = pf
+	h.tune = func(o *Options) { o.Publishers = 1 }
+	rt := h.runtime("node-a")
+	if _, err := rt.Apply(context.Background(), h.load(burst()), nil, "test"); err != nil {
+		t.Fatal(err)
+	}
+	h.advanceTo(t0.Add(time.Minute))
+	h.eventually("one publish under way, the rest queued", func() bool {
+		_, _, _, n := pf.snapshot()
+		return n == 1 && h.count(store.StatusRunning) == 8
+	})
+	stopped := make(chan error, 1)
+	go func() { stopped <- rt.Stop(context.Background(), time.Minute) }()
+	h.eventually("the node no longer accepting work", func() bool { return rt.accepting.Err() != nil })
+	pf.hold <- struct{}{}
+	if err := <-stopped; err != nil {
+		t.Fatal(err)
+	}
+	if s, r := h.count(store.StatusSucceeded), h.count(store.StatusRetrying); s != 1 || r != 7 {
+		t.Fatalf("after the stop: %d succeeded, %d retrying; want 1 and 7", s, r)
+	}
+	page, err := h.store.ListJobs(context.Background(), store.ListJobsParams{Statuses: []store.Status{store.StatusRetrying}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range page.Jobs {
+		if j.Failures != 0 || !j.FirstSentAt.IsZero() || j.Node != "node-a" {
+			t.Errorf("given back: %+v; want no failure and no send", j)
+		}
+	}
+	if sent, _, _, _ := pf.snapshot(); len(sent) != 1 {
+		t.Errorf("sent %v, want only the publish under way", sent)
+	}
+}
