@@ -59,12 +59,6 @@ func (l *leases) remove(jobID int64, attempt int) {
 	l.mu.Unlock()
 }
 
-func (l *leases) count() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.held)
-}
-
 // guard is the fence of one attempt: nil while its lease outlives a request
 // of the given timeout started now (with the margin), else an error
 // wrapping platform.ErrFenced. A request given no timeout is checked for
@@ -134,7 +128,7 @@ func (l *leases) renew(ctx context.Context) {
 			switch e := res[i]; {
 			case e == nil:
 				h.until = until
-			case errors.Is(e, store.ErrConflict), errors.Is(e, store.ErrNotFound):
+			case leaseLost(e):
 				h.lost = e
 				// A job whose outcome this node just recorded is no
 				// longer running: that is no news. One taken over (by

@@ -37,7 +37,7 @@ func (p *publisher) publish(job store.Job) (took time.Duration) {
 	s := rt.scheduleOf(job.ScheduleID)
 	pol := rt.policy(s, job)
 	if job.Post == nil {
-		frozen, ok := p.freeze(job, s)
+		frozen, ok := p.freeze(job, s, pol)
 		if !ok {
 			return 0
 		}
@@ -87,7 +87,7 @@ func (p *publisher) publish(job store.Job) (took time.Duration) {
 // freeze renders a job recorded without a post from its schedule and stores
 // the post on the job, under the lease (the store keeps a post another
 // attempt froze first). It reports false when the job ended here.
-func (p *publisher) freeze(job store.Job, s *schedules.Schedule) (store.Job, bool) {
+func (p *publisher) freeze(job store.Job, s *schedules.Schedule, pol jobPolicy) (store.Job, bool) {
 	rt := p.rt
 	if s == nil {
 		p.finish(job, p.deadParams(reasonRemoved, "schedule not in the loaded configuration, and the job has no frozen post"))
@@ -100,12 +100,12 @@ func (p *publisher) freeze(job store.Job, s *schedules.Schedule) (store.Job, boo
 	}
 	frozen, err := rt.opts.Store.FreezePost(rt.writes, store.FreezePostParams{JobID: job.ID, Node: rt.opts.Node, Attempt: job.Attempt, Post: *post, Now: rt.opts.Clock.Now()})
 	if err != nil {
-		if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
+		if leaseLost(err) {
 			rt.logger.Warn("lease lost before the post was frozen", slog.Int64("job_id", job.ID), slog.String("error", err.Error()))
 			rt.leases.remove(job.ID, job.Attempt)
 			return job, false
 		}
-		p.finish(job, decideOutcome(job, attempt{Err: err}, rt.policy(s, job), rt.opts.Clock.Now(), rand.Int64N))
+		p.finish(job, decideOutcome(job, attempt{Err: err}, pol, rt.opts.Clock.Now(), rand.Int64N))
 		return job, false
 	}
 	return frozen, true
@@ -123,10 +123,16 @@ func (p *publisher) recordMedia(job store.Job, media []platform.Media) error {
 	return fenceIfLost(err)
 }
 
+// leaseLost reports whether the store refused a write under a lease
+// because the lease is no longer the caller's.
+func leaseLost(err error) bool {
+	return errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound)
+}
+
 // fenceIfLost makes a lost lease, as the store reports it, a fencing
 // refusal: nothing more may be sent for the attempt.
 func fenceIfLost(err error) error {
-	if err != nil && (errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound)) {
+	if err != nil && leaseLost(err) {
 		return errors.Join(platform.ErrFenced, err)
 	}
 	return err
@@ -137,8 +143,7 @@ func platformPost(job store.Job) platform.Post {
 	fp := job.Post
 	post := platform.Post{
 		JobID: job.ID, CorrelationID: job.CorrelationID, ScheduleID: job.ScheduleID, Account: fp.Account,
-		PlannedAt: job.PlannedAt, Texts: fp.Texts, Published: job.PostIDs, Attempt: job.Attempt,
-		FirstSentAt: job.FirstSentAt,
+		PlannedAt: job.PlannedAt, Texts: fp.Texts, Published: job.PostIDs, FirstSentAt: job.FirstSentAt,
 	}
 	for _, m := range fp.Media {
 		post.Media = append(post.Media, platform.Media{Path: m.Path, Alt: m.Alt, Digest: m.Digest, Size: m.Size, MediaID: m.MediaID, ExpiresAt: m.ExpiresAt})

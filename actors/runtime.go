@@ -36,7 +36,7 @@ type Options struct {
 	Supervisors      int           // supervisors sharing the schedule actors, default one per core (see supervisorShards)
 	BatchSize        int           // largest store batch, default 2000: a second's burst of fires at 100,000 schedules a minute (1,667) fits one
 	Lease            time.Duration // a running job's lease, default 1m; renewed every Lease/4 while held
-	LeaseMargin      time.Duration // kept between a request's end and its lease's expiry (clock skew between nodes), default 5s
+	LeaseMargin      time.Duration // kept between a request's end and its lease's expiry (clock skew between nodes), default DefaultLeaseMargin
 	LookupTimeout    time.Duration // one metrics lookup, default 30s
 	DispatchInterval time.Duration // how often the claimer and dispatcher look for work of other nodes, default 1s
 	// ReconcileFirstCheck is how long after an ambiguous publish
@@ -67,6 +67,10 @@ type Options struct {
 	// themselves.
 	EagerActors bool
 }
+
+// DefaultLeaseMargin is what another node's clock may be ahead of ours: a
+// request is sent only if it ends that long before its job's lease.
+const DefaultLeaseMargin = 5 * time.Second
 
 func (o *Options) setDefaults() error {
 	if o.Store == nil || o.Platform == nil || o.Node == "" {
@@ -99,7 +103,7 @@ func (o *Options) setDefaults() error {
 	defInt(&o.BatchSize, 2000)
 	defInt(&o.MaxAttempts, 5)
 	def(&o.Lease, time.Minute)
-	def(&o.LeaseMargin, 5*time.Second)
+	def(&o.LeaseMargin, DefaultLeaseMargin)
 	def(&o.LookupTimeout, 30*time.Second)
 	def(&o.DispatchInterval, time.Second)
 	def(&o.ReconcileFirstCheck, 2*time.Second)

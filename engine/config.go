@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/herald-social/herald/actors"
 	"github.com/herald-social/herald/platform/x"
 	"github.com/herald-social/herald/store/open"
 )
@@ -61,9 +62,6 @@ const (
 	DefaultTimelineLag = x.DefaultTimelineLag
 )
 
-// leaseMargin is kept between a request's end and its job's lease expiry.
-const leaseMargin = 5 * time.Second
-
 // DefaultDB is the embedded store used when no database is given.
 const DefaultDB = open.DefaultURL
 
@@ -109,8 +107,8 @@ func (c Config) Validate() error {
 	// A lease is renewed every quarter of it, so it has at least three
 	// quarters left when a request may start: the request and the margin
 	// must fit in them, or every request would be fenced.
-	if lease := cmp.Or(c.Lease, time.Minute); c.RequestTimeout > 0 && c.RequestTimeout+leaseMargin >= lease*3/4 {
-		errs = append(errs, fmt.Errorf("--request-timeout %v: must be shorter than three quarters of the lease (%v) less %v, or requests could not be sent between renewals", c.RequestTimeout, lease, leaseMargin))
+	if lease := cmp.Or(c.Lease, time.Minute); c.RequestTimeout > 0 && c.RequestTimeout+actors.DefaultLeaseMargin >= lease*3/4 {
+		errs = append(errs, fmt.Errorf("--request-timeout %v: must be shorter than three quarters of the lease (%v) less %v, or requests could not be sent between renewals", c.RequestTimeout, lease, actors.DefaultLeaseMargin))
 	}
 	for _, d := range []struct {
 		flag string

@@ -122,7 +122,7 @@ func (e *Engine) start(ctx context.Context) (err error) {
 	}
 	opts := actors.Options{
 		Store: e.store, Platform: pf, Clock: e.clock, Logger: e.logger, Node: e.cfg.NodeID,
-		Publishers: e.cfg.Publishers, Lease: e.cfg.Lease, LeaseMargin: leaseMargin,
+		Publishers: e.cfg.Publishers, Lease: e.cfg.Lease,
 		DeadLetterWebhook: e.cfg.DeadLetterWebhook, DeadLetterSecret: e.cfg.DeadLetterSecret,
 	}
 	e.instrument(&opts)

@@ -29,8 +29,6 @@ type Post struct {
 	// by earlier attempts, in order: publishing resumes after the last one,
 	// replying to it.
 	Published []string
-	// Attempt is the job's claim count, 1 on the first attempt.
-	Attempt int
 	// FirstSentAt is when an earlier attempt first sent (or may have sent)
 	// a post of this job; zero when none did. A post of the account created
 	// before it cannot be this job's, which is how a duplicate-content

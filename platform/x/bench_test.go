@@ -94,7 +94,7 @@ func benchPublisher(b *testing.B, kind string) func() error {
 		b.Fatal(err)
 	}
 	return func() error {
-		_, err := p.Publish(context.Background(), platform.Post{Account: "bench", Texts: []string{text()}, Attempt: 1}, platform.Hooks{})
+		_, err := p.Publish(context.Background(), platform.Post{Account: "bench", Texts: []string{text()}}, platform.Hooks{})
 		return err
 	}
 }

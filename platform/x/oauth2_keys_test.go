@@ -53,11 +53,11 @@ func TestLegacySealedStateOpensAndIsRewritten(t *testing.T) {
 	}
 
 	p := w.node(nil, nil)
-	if _, err := p.Publish(ctx, post("brand", "with the stored access token", 1), platform.Hooks{}); err != nil {
+	if _, err := p.Publish(ctx, post("brand", "with the stored access token"), platform.Hooks{}); err != nil {
 		t.Fatalf("publish with the legacy state's token: %v", err)
 	}
 	w.clk.Advance(2*time.Hour + time.Minute)
-	if _, err := p.Publish(ctx, post("brand", "after a refresh of the stored token", 1), platform.Hooks{}); err != nil {
+	if _, err := p.Publish(ctx, post("brand", "after a refresh of the stored token"), platform.Hooks{}); err != nil {
 		t.Fatalf("publish after the refresh: %v", err)
 	}
 	if got := w.tokenRequests(); got[http.StatusOK] != 2 || len(got) != 1 {
@@ -78,7 +78,7 @@ func TestLegacySealedStateOpensAndIsRewritten(t *testing.T) {
 	}
 	// A restart reads the new format.
 	w.clk.Advance(2*time.Hour + time.Minute)
-	if _, err := w.node(nil, nil).Publish(ctx, post("brand", "after a restart", 1), platform.Hooks{}); err != nil {
+	if _, err := w.node(nil, nil).Publish(ctx, post("brand", "after a restart"), platform.Hooks{}); err != nil {
 		t.Fatalf("publish after a restart: %v", err)
 	}
 }

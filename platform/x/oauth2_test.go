@@ -66,7 +66,7 @@ func TestCrashBetweenAnswerAndWrite(t *testing.T) {
 	crashing := &failingStore{Store: w.store, key: tokenKey("brand"), left: 1} // the marker goes through
 	p1 := w.node(crashing, nil)
 	w.clk.Advance(2*time.Hour + time.Minute)
-	if _, err := p1.Publish(ctx, post("brand", "one", 1), platform.Hooks{}); err == nil || errors.Is(err, platform.ErrReauth) {
+	if _, err := p1.Publish(ctx, post("brand", "one"), platform.Hooks{}); err == nil || errors.Is(err, platform.ErrReauth) {
 		t.Fatalf("publish while the store fails: err = %v, want a retryable error", err)
 	}
 	if got := w.fake.RefreshTokenOf("1"); got == "rt-0" {
@@ -94,7 +94,7 @@ func TestCrashBetweenAnswerAndWrite(t *testing.T) {
 	if st.State != AuthReauthRequired || !strings.Contains(st.Detail, "HTTP 400") || st.Since.IsZero() {
 		t.Fatalf("state = %+v, want reauth_required with X's refusal", st)
 	}
-	_, err := p2.Publish(ctx, post("brand", "two", 1), platform.Hooks{})
+	_, err := p2.Publish(ctx, post("brand", "two"), platform.Hooks{})
 	if !errors.Is(err, platform.ErrReauth) {
 		t.Fatalf("publish in reauth: err = %v, want ErrReauth", err)
 	}
@@ -109,7 +109,7 @@ func TestCrashBetweenAnswerAndWrite(t *testing.T) {
 	if st := stateOf(t, p3, "brand"); st.State != AuthOK {
 		t.Errorf("state after re-authorization = %+v, want ok", st)
 	}
-	if _, err := p3.Publish(ctx, post("brand", "three", 1), platform.Hooks{}); err != nil {
+	if _, err := p3.Publish(ctx, post("brand", "three"), platform.Hooks{}); err != nil {
 		t.Fatalf("publish after re-authorization: %v", err)
 	}
 }
@@ -128,7 +128,7 @@ func TestMarkerFoundAtStartIsTriedOnce(t *testing.T) {
 			p1 := w.node(nil, nil)
 			w.fake.Inject(fakex.Fault{Endpoint: fakex.EndpointToken, DropBeforeStore: true})
 			w.clk.Advance(2*time.Hour + time.Minute)
-			_, err := p1.Publish(context.Background(), post("brand", "one", 1), platform.Hooks{})
+			_, err := p1.Publish(context.Background(), post("brand", "one"), platform.Hooks{})
 			if err == nil || errors.Is(err, platform.ErrAmbiguous) || errors.Is(err, platform.ErrReauth) {
 				t.Fatalf("publish when the refresh's answer is lost: %v, want a transient error (the post was not sent)", err)
 			}
@@ -177,7 +177,7 @@ func TestMarkerFoundAtStartIsTriedOnce(t *testing.T) {
 			if st := stateOf(t, p2, "brand"); st.State != AuthOK || st.Detail != "" {
 				t.Errorf("state = %+v, want ok", st)
 			}
-			if _, err := p2.Publish(context.Background(), post("brand", "two", 1), platform.Hooks{}); err != nil {
+			if _, err := p2.Publish(context.Background(), post("brand", "two"), platform.Hooks{}); err != nil {
 				t.Fatalf("publish after the retry: %v", err)
 			}
 		})

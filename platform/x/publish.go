@@ -61,7 +61,7 @@ func (p *Platform) Publish(ctx context.Context, post platform.Post, hooks platfo
 		if post.Guard != nil {
 			// Asked here too, before SentAt is stamped: a create the guard
 			// refuses was not sent.
-			if err := post.Guard(xapi.EndpointCreatePost, p.requestTimeout()); err != nil {
+			if err := post.Guard(xapi.EndpointCreatePost, p.opts.Timeout); err != nil {
 				return res, err
 			}
 		}
@@ -94,13 +94,6 @@ func hookError(what string, err error) error {
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	return fmt.Errorf("%s: %w: %w", what, platform.ErrTransient, err)
-}
-
-func (p *Platform) requestTimeout() time.Duration {
-	if p.opts.Timeout > 0 {
-		return p.opts.Timeout
-	}
-	return 30 * time.Second
 }
 
 // afterCreateError turns a failed create of post i into the platform's
@@ -211,7 +204,7 @@ func (p *Platform) prepareMedia(ctx context.Context, a *account, frozen []platfo
 	defer cancel()
 	for i := range media {
 		m := &media[i]
-		if m.MediaID != "" && !m.ExpiresAt.IsZero() && m.ExpiresAt.After(p.opts.Clock.Now().Add(2*p.requestTimeout())) {
+		if m.MediaID != "" && !m.ExpiresAt.IsZero() && m.ExpiresAt.After(p.opts.Clock.Now().Add(2*p.opts.Timeout)) {
 			continue
 		}
 		if err := p.upload(ctx, a, m); err != nil {

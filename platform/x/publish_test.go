@@ -41,7 +41,7 @@ func TestGuardRefusalSendsNothing(t *testing.T) {
 		t.Run(fmt.Sprintf("refuse-request-%d", refuseAt), func(t *testing.T) {
 			before := len(w.fake.Posts())
 			asked := 0
-			pst := post("brand", fmt.Sprintf("guarded %d", refuseAt), 1)
+			pst := post("brand", fmt.Sprintf("guarded %d", refuseAt))
 			pst.Texts = append(pst.Texts, fmt.Sprintf("reply %d", refuseAt))
 			pst.Guard = func(endpoint string, timeout time.Duration) error {
 				asked++
@@ -80,7 +80,7 @@ func TestMediaUploadIsRecordedAndReused(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	pst := post("brand", "with a picture", 1)
+	pst := post("brand", "with a picture")
 	pst.Media = []platform.Media{{Path: img, Alt: "a tip"}}
 	var recorded []platform.Media
 	base := 0 // posts at the fake before the publish under test
@@ -112,7 +112,7 @@ func TestMediaUploadIsRecordedAndReused(t *testing.T) {
 
 	// Attempt 2 reuses the upload.
 	retry := pst
-	retry.Attempt, retry.Media = 2, recorded
+	retry.Media = recorded
 	recorded = nil
 	base = len(w.fake.Posts())
 	res, err := p.Publish(ctx, retry, hooks)
@@ -130,7 +130,7 @@ func TestMediaUploadIsRecordedAndReused(t *testing.T) {
 	// A recorded upload that expired is uploaded again, and must be the
 	// same bytes.
 	w.clk.Advance(2 * time.Hour)
-	expired := post("brand", "with the picture again", 2)
+	expired := post("brand", "with the picture again")
 	expired.Media = retry.Media
 	base = len(w.fake.Posts())
 	if _, err := p.Publish(ctx, expired, hooks); err != nil {
@@ -145,7 +145,7 @@ func TestMediaUploadIsRecordedAndReused(t *testing.T) {
 	if err := os.WriteFile(img, append(pngBytes(), 0), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	changed := post("brand", "with a changed picture", 2)
+	changed := post("brand", "with a changed picture")
 	changed.Media = recorded
 	before := len(w.fake.Posts())
 	if _, err := p.Publish(ctx, changed, hooks); !errors.Is(err, platform.ErrMediaChanged) {
@@ -168,17 +168,17 @@ func pngBytes() []byte {
 func TestFindSharesOneReadAndGivesAPostToOneJob(t *testing.T) {
 	w, p := brandWorld(t, fakex.Options{})
 	ctx := context.Background()
-	old, err := p.Publish(ctx, post("brand", "an older post", 1), platform.Hooks{})
+	old, err := p.Publish(ctx, post("brand", "an older post"), platform.Hooks{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	w.clk.Advance(time.Minute)
 	sent := w.clk.Now()
-	landed, err := p.Publish(ctx, post("brand", "same text", 1), platform.Hooks{})
+	landed, err := p.Publish(ctx, post("brand", "same text"), platform.Hooks{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	jobs := []platform.Post{post("brand", "same text", 1), post("brand", "same text", 1), post("brand", "an older post", 1)}
+	jobs := []platform.Post{post("brand", "same text"), post("brand", "same text"), post("brand", "an older post")}
 	for i := range jobs {
 		jobs[i].JobID, jobs[i].FirstSentAt = int64(i+1), sent
 	}
@@ -210,7 +210,7 @@ func TestEveryUploadRequestIsCounted(t *testing.T) {
 	if err := os.WriteFile(video, make([]byte, 64<<10), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	pst := post("brand", "a clip", 1)
+	pst := post("brand", "a clip")
 	pst.Media = []platform.Media{{Path: video}}
 	done := make(chan error, 1)
 	go func() { _, err := p.Publish(context.Background(), pst, platform.Hooks{}); done <- err }()

@@ -42,7 +42,7 @@ type Options struct {
 	BaseURL    string       // default DefaultBaseURL
 	HTTPClient *http.Client // default: xapi's
 	UserAgent  string
-	Timeout    time.Duration // per request; default xapi's
+	Timeout    time.Duration // per request; default xapi.DefaultTimeout
 	Store      store.Store   // rotated OAuth 2.0 tokens live here (required)
 	// TokenKey encrypts rotated OAuth 2.0 tokens at rest (32 bytes). It is
 	// required as soon as an account has a refresh token.
@@ -114,6 +114,11 @@ func New(o Options) (*Platform, error) {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Timeout <= 0 {
+		// The guard of each request is asked with the timeout the
+		// client will give it.
+		o.Timeout = xapi.DefaultTimeout
 	}
 	if o.MediaBudget <= 0 {
 		o.MediaBudget = DefaultMediaBudget

@@ -83,8 +83,8 @@ func oauth2Account(name string, refresh bool) *schedules.Account {
 	return a
 }
 
-func post(account, text string, attempt int) platform.Post {
-	return platform.Post{JobID: 1, ScheduleID: "s", Account: account, PlannedAt: time.Date(2026, 11, 29, 11, 59, 0, 0, time.UTC), Texts: []string{text}, Attempt: attempt}
+func post(account, text string) platform.Post {
+	return platform.Post{JobID: 1, ScheduleID: "s", Account: account, PlannedAt: time.Date(2026, 11, 29, 11, 59, 0, 0, time.UTC), Texts: []string{text}}
 }
 
 // TestTokenRotationIsStoredBeforeUseAndSurvivesARestart: after the access
@@ -102,11 +102,11 @@ func TestTokenRotationIsStoredBeforeUseAndSurvivesARestart(t *testing.T) {
 	if err := p.Configure(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.Publish(ctx, post("brand", "one", 1), platform.Hooks{}); err != nil {
+	if _, err := p.Publish(ctx, post("brand", "one"), platform.Hooks{}); err != nil {
 		t.Fatal(err)
 	}
 	w.clk.Advance(2*time.Hour + time.Minute)
-	if _, err := p.Publish(ctx, post("brand", "two", 1), platform.Hooks{}); err != nil {
+	if _, err := p.Publish(ctx, post("brand", "two"), platform.Hooks{}); err != nil {
 		t.Fatalf("publish after expiry: %v", err)
 	}
 	rotated := w.fake.RefreshTokenOf("1")
@@ -127,7 +127,7 @@ func TestTokenRotationIsStoredBeforeUseAndSurvivesARestart(t *testing.T) {
 	if err := p2.Configure(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p2.Publish(ctx, post("brand", "three", 1), platform.Hooks{}); err != nil {
+	if _, err := p2.Publish(ctx, post("brand", "three"), platform.Hooks{}); err != nil {
 		t.Fatalf("publish after restart and expiry: %v", err)
 	}
 	for _, r := range w.fake.Requests() {
@@ -147,7 +147,7 @@ func TestTokenRotationIsStoredBeforeUseAndSurvivesARestart(t *testing.T) {
 	if err := p3.Configure(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p3.Publish(ctx, post("brand", "four", 1), platform.Hooks{}); err != nil {
+	if _, err := p3.Publish(ctx, post("brand", "four"), platform.Hooks{}); err != nil {
 		t.Fatalf("publish after re-authorization: %v", err)
 	}
 }
@@ -163,7 +163,7 @@ func TestSpentRefreshTokenIsReauth(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.clk.Advance(3 * time.Hour)
-	_, err := p.Publish(context.Background(), post("brand", "one", 1), platform.Hooks{})
+	_, err := p.Publish(context.Background(), post("brand", "one"), platform.Hooks{})
 	if !errors.Is(err, platform.ErrReauth) {
 		t.Fatalf("err = %v, want ErrReauth", err)
 	}
@@ -182,7 +182,7 @@ func TestWindowDefersWithoutSending(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, text := range []string{"a", "b", "c"} {
-		_, err := p.Publish(context.Background(), post("brand", text, 1), platform.Hooks{})
+		_, err := p.Publish(context.Background(), post("brand", text), platform.Hooks{})
 		if i < 2 && err != nil {
 			t.Fatalf("post %d: %v", i, err)
 		}
@@ -213,7 +213,7 @@ func TestAmbiguousPublishIsFoundNotRepeated(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.fake.Inject(fakex.Fault{Endpoint: fakex.EndpointCreatePost, DropAfterStore: true})
-	pst := post("brand", "Read the docs at https://example.com/docs & enjoy", 1)
+	pst := post("brand", "Read the docs at https://example.com/docs & enjoy")
 	pst.Texts = append(pst.Texts, "and a reply")
 	res, err := p.Publish(context.Background(), pst, platform.Hooks{})
 	if !errors.Is(err, platform.ErrAmbiguous) {
@@ -232,7 +232,7 @@ func TestAmbiguousPublishIsFoundNotRepeated(t *testing.T) {
 		t.Fatalf("found %v; the fake has %+v", found, posts)
 	}
 	// The retry (attempt 2) resumes after the found post: only the reply.
-	pst.Published, pst.Attempt = found[0], 2
+	pst.Published = found[0]
 	res, err = p.Publish(context.Background(), pst, platform.Hooks{})
 	if err != nil || len(res.IDs) != 2 {
 		t.Fatalf("resume: %v %v", res.IDs, err)
@@ -257,7 +257,7 @@ func TestDuplicateCountsOnlyWhenTheTimelineShowsThisJobsPost(t *testing.T) {
 	}
 	ctx := context.Background()
 	// Fire 1 of a static text publishes.
-	first, err := p.Publish(ctx, post("brand", "same words", 1), platform.Hooks{})
+	first, err := p.Publish(ctx, post("brand", "same words"), platform.Hooks{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,7 +266,7 @@ func TestDuplicateCountsOnlyWhenTheTimelineShowsThisJobsPost(t *testing.T) {
 	// Fire 2, first attempt: no earlier attempt sent, so the post X has
 	// is fire 1's: a duplicate, without even reading the timeline.
 	reads := len(w.fake.Requests())
-	_, err = p.Publish(ctx, post("brand", "same words", 1), platform.Hooks{})
+	_, err = p.Publish(ctx, post("brand", "same words"), platform.Hooks{})
 	if !errors.Is(err, platform.ErrDuplicate) || !errors.Is(err, platform.ErrPermanent) {
 		t.Fatalf("first attempt answered duplicate: err %v, want ErrDuplicate", err)
 	}
@@ -276,7 +276,7 @@ func TestDuplicateCountsOnlyWhenTheTimelineShowsThisJobsPost(t *testing.T) {
 
 	// Fire 2, attempt 2, after an attempt 1 that sent (a 503) a minute
 	// ago: the timeline holds fire 1's post only, created long before.
-	retry := post("brand", "same words", 2)
+	retry := post("brand", "same words")
 	retry.FirstSentAt = w.clk.Now().Add(-time.Minute)
 	retry.SentBefore = retry.FirstSentAt.Add(time.Second)
 	res, err := p.Publish(ctx, retry, platform.Hooks{})
@@ -294,12 +294,12 @@ func TestDuplicateCountsOnlyWhenTheTimelineShowsThisJobsPost(t *testing.T) {
 	// duplicate on attempt 2: the timeline shows its post, created after
 	// its first send: it is this job's.
 	w.fake.Inject(fakex.Fault{Endpoint: fakex.EndpointCreatePost, DropAfterStore: true})
-	lost := post("brand", "other words", 1)
+	lost := post("brand", "other words")
 	res, err = p.Publish(ctx, lost, platform.Hooks{})
 	if !errors.Is(err, platform.ErrAmbiguous) {
 		t.Fatalf("err = %v, want ErrAmbiguous", err)
 	}
-	lost.Attempt, lost.FirstSentAt, lost.SentBefore = 2, res.SentAt, res.SentAt
+	lost.FirstSentAt, lost.SentBefore = res.SentAt, res.SentAt
 	w.clk.Advance(time.Second)
 	res2, err := p.Publish(ctx, lost, platform.Hooks{})
 	posts := w.fake.Posts()
@@ -321,7 +321,7 @@ func TestPostMetrics(t *testing.T) {
 	if err := p.Configure(context.Background(), config(oauth2Account("brand", false))); err != nil {
 		t.Fatal(err)
 	}
-	res, err := p.Publish(context.Background(), post("brand", "measure me", 1), platform.Hooks{})
+	res, err := p.Publish(context.Background(), post("brand", "measure me"), platform.Hooks{})
 	ids := res.IDs
 	if err != nil {
 		t.Fatal(err)
@@ -443,7 +443,7 @@ func TestVideoIsUploadedInChunksAndWaitsForProcessing(t *testing.T) {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	pst := post("brand", "watch this", 1)
+	pst := post("brand", "watch this")
 	pst.Media = []platform.Media{{Path: video, Alt: "a short clip"}}
 	go func() { _, err := p.Publish(context.Background(), pst, platform.Hooks{}); done <- err }()
 	// Drive the fake clock while the client waits between STATUS polls.
@@ -499,7 +499,7 @@ func TestReloadPicksUpARotatedSecretFile(t *testing.T) {
 	if err := p.Configure(ctx, config(a)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.Publish(ctx, post("brand", "one", 1), platform.Hooks{}); err != nil {
+	if _, err := p.Publish(ctx, post("brand", "one"), platform.Hooks{}); err != nil {
 		t.Fatal(err)
 	}
 	// The operator rotates the token: X now knows only the new one.
@@ -512,7 +512,7 @@ func TestReloadPicksUpARotatedSecretFile(t *testing.T) {
 	if err := p.Configure(ctx, config(same)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.Publish(ctx, post("brand", "two", 1), platform.Hooks{}); err != nil {
+	if _, err := p.Publish(ctx, post("brand", "two"), platform.Hooks{}); err != nil {
 		t.Fatalf("publish after the secret file rotated: %v", err)
 	}
 }

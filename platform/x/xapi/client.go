@@ -35,12 +35,14 @@ const (
 const (
 	defaultBaseURL   = "https://api.x.com"
 	defaultUserAgent = "herald/dev"
-	defaultTimeout   = 30 * time.Second
 	// maxResponseBytes bounds what is read of an answer, so that a hostile
 	// or broken server cannot exhaust memory. X's largest answer here, a
 	// lookup of 100 posts with metrics, is far below it.
 	maxResponseBytes = 4 << 20
 )
+
+// DefaultTimeout bounds each request when Options.Timeout is not set.
+const DefaultTimeout = 30 * time.Second
 
 // ErrNoAuth is returned (inside an *Error of ClassReauth) by calls that
 // need credentials on a Client built without Options.Auth.
@@ -131,7 +133,7 @@ func New(o Options) (*Client, error) {
 		c.userAgent = defaultUserAgent
 	}
 	if c.timeout <= 0 {
-		c.timeout = defaultTimeout
+		c.timeout = DefaultTimeout
 	}
 	if c.clock == nil {
 		c.clock = clock.Real()
