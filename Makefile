@@ -53,7 +53,7 @@ soak:
 # Benchmarks behind the figures in BENCHMARKS.md. The engine benchmarks
 # run for minutes with the real clock, so they have their own target.
 bench:
-	$(GO) test -run='^$$' -bench=. -benchmem ./schedules/... ./ratelimit/
+	$(GO) test -run='^$$' -bench=. -benchmem ./schedules/... ./platform/x/ratelimit/
 	$(GO) test -run='^$$' -bench=Publish -benchtime=5000x -count=3 ./platform/x/
 
 bench-engine:

@@ -23,7 +23,7 @@ import (
 	"github.com/herald-social/herald/platform"
 	"github.com/herald-social/herald/platform/dryrun"
 	"github.com/herald-social/herald/platform/x"
-	"github.com/herald-social/herald/ratelimit"
+	"github.com/herald-social/herald/platform/x/ratelimit"
 	"github.com/herald-social/herald/schedules"
 	"github.com/herald-social/herald/store"
 	"github.com/herald-social/herald/store/sqlite"

@@ -12,7 +12,7 @@ import (
 
 	"github.com/herald-social/herald/platform"
 	"github.com/herald-social/herald/platform/x/fakex"
-	"github.com/herald-social/herald/ratelimit"
+	"github.com/herald-social/herald/platform/x/ratelimit"
 	"github.com/herald-social/herald/schedules"
 )
 

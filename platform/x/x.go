@@ -29,7 +29,7 @@ import (
 	"github.com/herald-social/herald/clock"
 	"github.com/herald-social/herald/platform"
 	"github.com/herald-social/herald/platform/x/xapi"
-	"github.com/herald-social/herald/ratelimit"
+	"github.com/herald-social/herald/platform/x/ratelimit"
 	"github.com/herald-social/herald/schedules"
 	"github.com/herald-social/herald/store"
 )
