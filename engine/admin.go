@@ -116,9 +116,6 @@ func (e *Engine) reloadFromAPI(ctx context.Context) (admin.Reload, error) {
 // Store implements admin.Backend.
 func (e *Engine) Store() store.Store { return e.store }
 
-// Redis implements admin.Backend: there is no Redis on one node yet.
-func (e *Engine) Redis(context.Context) (bool, error) { return false, nil }
-
 // Now implements admin.Backend.
 func (e *Engine) Now() time.Time { return e.clock.Now() }
 

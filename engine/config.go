@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/herald-social/herald/actors"
+	"github.com/herald-social/herald/cluster"
 	"github.com/herald-social/herald/platform/x"
 	"github.com/herald-social/herald/store/open"
 )
@@ -54,6 +55,11 @@ type Config struct {
 	AdminTokenFile string
 	// TLSCert and TLSKey, both or neither, serve the listener over TLS.
 	TLSCert, TLSKey string
+
+	// Redis, when set, is the Redis the nodes of a cluster share
+	// (redis:// or rediss://); RedisPassword is a secret reference
+	// (env:NAME or file:/path) to its password. See package cluster.
+	Redis, RedisPassword string
 }
 
 // Defaults of the publishing time budgets, as package x has them.
@@ -117,6 +123,13 @@ func (c Config) Validate() error {
 		if d.v < 0 {
 			errs = append(errs, fmt.Errorf("%s %v: must not be negative", d.flag, d.v))
 		}
+	}
+	if c.Redis != "" {
+		if _, err := cluster.ParseURL(c.Redis); err != nil {
+			errs = append(errs, err)
+		}
+	} else if c.RedisPassword != "" {
+		errs = append(errs, errors.New("--redis-password needs --redis"))
 	}
 	if c.Grace < 0 {
 		errs = append(errs, fmt.Errorf("--grace %v: must not be negative", c.Grace))

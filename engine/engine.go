@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/herald-social/herald/actors"
 	"github.com/herald-social/herald/admin"
 	"github.com/herald-social/herald/clock"
@@ -32,6 +34,7 @@ type Engine struct {
 	clock  clock.Clock
 
 	store    store.Store
+	redis    *redis.Client // nil without --redis
 	platform *x.Platform
 	runtime  *actors.Runtime
 	watcher  *watch.Watcher
@@ -87,6 +90,9 @@ func (e *Engine) start(ctx context.Context) (err error) {
 	e.startedAt = e.clock.Now()
 	if e.store, err = open.Open(ctx, e.cfg.DB, open.Options{Migrate: true}); err != nil {
 		return fmt.Errorf("opening the store %s: %w", open.Redact(e.cfg.DB), err)
+	}
+	if err := e.openRedis(ctx); err != nil {
+		return err
 	}
 	// Watch before the first load, so that an edit made while it loads is
 	// not missed.
@@ -204,6 +210,9 @@ func (e *Engine) abort() {
 	if e.store != nil {
 		_ = e.store.Close()
 	}
+	if e.redis != nil {
+		_ = e.redis.Close()
+	}
 }
 
 // loop serializes reloads: from the watcher, from Reload (SIGHUP, the API).
@@ -263,6 +272,9 @@ func (e *Engine) shutdown() error {
 		errs = append(errs, e.server.Shutdown(ctx))
 	}
 	errs = append(errs, e.store.Close())
+	if e.redis != nil {
+		errs = append(errs, e.redis.Close())
+	}
 	err := errors.Join(errs...)
 	if err == nil {
 		e.logger.Info("herald stopped")

@@ -87,6 +87,13 @@ func (e *Engine) readyz(w http.ResponseWriter, r *http.Request) {
 	} else {
 		body["store"] = "ok"
 	}
+	// Redis is a fast path: without it the node still works (degraded),
+	// so it never makes the node unready.
+	if configured, err := e.Redis(ctx); configured && err != nil {
+		body["redis"] = "degraded: " + err.Error()
+	} else if configured {
+		body["redis"] = "ok"
+	}
 	if accounts := e.accountsNeedingAttention(ctx); len(accounts) > 0 {
 		body["accounts"] = accounts
 	}
