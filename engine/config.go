@@ -60,6 +60,9 @@ type Config struct {
 	// (redis:// or rediss://); RedisPassword is a secret reference
 	// (env:NAME or file:/path) to its password. See package cluster.
 	Redis, RedisPassword string
+	// RedisPrefix starts every key Herald writes in Redis, so that
+	// several clusters (or tests) may share one Redis database.
+	RedisPrefix string
 }
 
 // Defaults of the publishing time budgets, as package x has them.

@@ -36,6 +36,7 @@ var serveEnv = []envFlag{
 	{"tls-cert", "HERALD_TLS_CERT"}, {"tls-key", "HERALD_TLS_KEY"}, {"cache-dir", "HERALD_CACHE_DIR"},
 	{"lease", "HERALD_LEASE"}, {"request-timeout", "HERALD_REQUEST_TIMEOUT"}, {"media-budget", "HERALD_MEDIA_BUDGET"},
 	{"timeline-lag", "HERALD_TIMELINE_LAG"}, {"redis", "HERALD_REDIS"}, {"redis-password", "HERALD_REDIS_PASSWORD"},
+	{"redis-prefix", "HERALD_REDIS_PREFIX"},
 }
 
 // defaultCacheDir is where a node keeps its decode cache unless told:
@@ -79,6 +80,7 @@ func runServe(env *cliEnv, args []string) int {
 	fs.StringVar(&cfg.AdminTokenFile, "admin-token-file", "", "file of admin API tokens, one ROLE:TOKEN per line, ROLE read or admin (HERALD_ADMIN_TOKEN_FILE)")
 	fs.StringVar(&cfg.Redis, "redis", "", "Redis shared by the nodes of a cluster, redis://HOST:PORT/DB or rediss://...; optional on one node (HERALD_REDIS)")
 	fs.StringVar(&cfg.RedisPassword, "redis-password", "", "Redis password as a secret reference, env:NAME or file:/path (HERALD_REDIS_PASSWORD)")
+	fs.StringVar(&cfg.RedisPrefix, "redis-prefix", "herald:", "prefix of every Redis key this cluster uses, to share one Redis database between clusters (HERALD_REDIS_PREFIX)")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "serve the API, dashboard and health over TLS with this certificate (PEM) (HERALD_TLS_CERT)")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "the certificate's private key (PEM) (HERALD_TLS_KEY)")
 	cfg.TokenKey = env.getenv("HERALD_TOKEN_KEY")
