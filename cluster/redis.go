@@ -57,6 +57,11 @@ func Open(o Options) (*redis.Client, error) {
 	opts.ReadTimeout = 500 * time.Millisecond
 	opts.WriteTimeout = 500 * time.Millisecond
 	opts.MaxRetries = 1
+	// One dial per attempt (go-redis's default is five, 100 ms apart), and
+	// callers' deadlines applied to socket reads: a Redis that is down
+	// must cost a caller one quick failure, not half a second.
+	opts.DialerRetries = 1
+	opts.ContextTimeoutEnabled = true
 	opts.ClientName = "herald"
 	return redis.NewClient(opts), nil
 }
