@@ -264,18 +264,9 @@ func (m *Memory) Exhausted(ctx context.Context, subj Subject, endpoint string, s
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := checkArgs(subj, endpoint); err != nil {
+	id, err := blockSubject(subj, endpoint, &scope)
+	if err != nil {
 		return err
-	}
-	if scope == "" {
-		scope = ScopeUser
-	}
-	if !scope.Valid() {
-		return fmt.Errorf("%w: scope %q (want user or app)", ErrInvalid, scope)
-	}
-	id := subjectID(subj, scope)
-	if id == "" {
-		return fmt.Errorf("%w: an app-scope block for account %q, which has no app", ErrInvalid, subj.Account)
 	}
 	now := m.clock.Now()
 	m.mu.Lock()
@@ -286,6 +277,25 @@ func (m *Memory) Exhausted(ctx context.Context, subj Subject, endpoint string, s
 		m.blocks[k] = until
 	}
 	return nil
+}
+
+// blockSubject checks the arguments of Exhausted and returns the id the
+// block is kept under; an empty *scope becomes ScopeUser.
+func blockSubject(subj Subject, endpoint string, scope *Scope) (string, error) {
+	if err := checkArgs(subj, endpoint); err != nil {
+		return "", err
+	}
+	if *scope == "" {
+		*scope = ScopeUser
+	}
+	if !scope.Valid() {
+		return "", fmt.Errorf("%w: scope %q (want user or app)", ErrInvalid, *scope)
+	}
+	id := subjectID(subj, *scope)
+	if id == "" {
+		return "", fmt.Errorf("%w: an app-scope block for account %q, which has no app", ErrInvalid, subj.Account)
+	}
+	return id, nil
 }
 
 // Remaining implements Limiter. App windows of a subject without an app
