@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -47,7 +48,7 @@ type Redis struct {
 	prefix string
 	clock  clock.Clock
 
-	reserve, observe, exhausted, remaining *redis.Script
+	reserve, observe, exhausted, remaining, recordScript *redis.Script
 }
 
 var _ Limiter = (*Redis)(nil)
@@ -58,7 +59,8 @@ var _ Limiter = (*Redis)(nil)
 func NewRedis(client redis.Scripter, prefix string, c clock.Clock) *Redis {
 	return &Redis{client: client, prefix: prefix, clock: c,
 		reserve: redis.NewScript(reserveLua), observe: redis.NewScript(observeLua),
-		exhausted: redis.NewScript(exhaustedLua), remaining: redis.NewScript(remainingLua)}
+		exhausted: redis.NewScript(exhaustedLua), remaining: redis.NewScript(remainingLua),
+		recordScript: redis.NewScript(recordLua)}
 }
 
 // encodeTime spells t as 20 decimal digits whose order is t's: Unix
@@ -230,6 +232,35 @@ func (r *Redis) Reserve(ctx context.Context, subj Subject, endpoint string, wind
 		return Reservation{}, fmt.Errorf("ratelimit: redis reserve script refused without a reason")
 	}
 	return res, nil
+}
+
+// record counts, without checking anything, a request of endpoint that
+// subj sent at at: one a node allowed alone while Redis was away (see
+// Shared), so that the cluster's windows hold it once Redis is back.
+// Windows it has left by now are not touched.
+func (r *Redis) record(ctx context.Context, subj Subject, endpoint string, windows []Window, at time.Time) error {
+	now := r.clock.Now()
+	var keys []string
+	args := []any{encodeTime(at), strconv.FormatUint(rand.Uint64(), 36)}
+	for _, w := range windows {
+		id := subjectID(subj, w.Scope)
+		left := at.Add(w.Period).Sub(now)
+		if w.Endpoint != endpoint || id == "" || left <= 0 {
+			continue
+		}
+		k := r.logKey(w.Scope, id, endpoint, w.Period)
+		if !slices.Contains(keys, k) {
+			keys = append(keys, k)
+			args = append(args, ttlMillis(left))
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	if err := r.recordScript.Run(ctx, r.client, keys, args...).Err(); err != nil {
+		return fmt.Errorf("ratelimit: recording a %s request of %s in redis: %w", endpoint, subj.Account, err)
+	}
+	return nil
 }
 
 // Observe implements Limiter, with Memory's merge of reports.

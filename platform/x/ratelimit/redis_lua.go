@@ -163,3 +163,18 @@ for j = 1, #KEYS / 3 do
 end
 return out
 `
+
+// recordLua counts a request taken while Redis was away, at its instant.
+//
+// KEYS: the logs. ARGV: the instant, unique; per log: ttl in ms, which
+// only ever lengthens the key's life.
+const recordLua = `
+for i = 1, #KEYS do
+  redis.call('ZADD', KEYS[i], 0, ARGV[1] .. ':' .. ARGV[2])
+  local ttl = tonumber(ARGV[2 + i])
+  if redis.call('PTTL', KEYS[i]) < ttl then
+    redis.call('PEXPIRE', KEYS[i], ttl)
+  end
+end
+return 1
+`
