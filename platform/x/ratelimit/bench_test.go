@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/herald-social/herald/clock"
+	"github.com/herald-social/herald/cluster/redistest"
 )
 
 // stepClock moves forward a fixed step at every reading, so a benchmark
@@ -22,8 +23,27 @@ func (c *stepClock) AfterFunc(time.Duration, func()) clock.Timer { panic("not us
 
 // BenchmarkReserve reserves create_post under the current preset for 1,000
 // accounts of 10 apps, each reading of the clock 10ms later, so that windows
-// both grant and refuse and old requests are trimmed.
+// both grant and refuse and old requests are trimmed: in Memory, in Redis
+// (one script per call, over the loopback), and in Shared over Redis.
 func BenchmarkReserve(b *testing.B) {
+	b.Run("memory", func(b *testing.B) {
+		benchReserve(b, func(_ *testing.B, c clock.Clock) Limiter { return NewMemory(c) })
+	})
+	b.Run("redis", func(b *testing.B) {
+		benchReserve(b, func(b *testing.B, c clock.Clock) Limiter {
+			client, prefix := redistest.Open(b)
+			return NewRedis(client, prefix+"rl:", c)
+		})
+	})
+	b.Run("shared", func(b *testing.B) {
+		benchReserve(b, func(b *testing.B, c clock.Clock) Limiter {
+			client, prefix := redistest.Open(b)
+			return NewShared(SharedOptions{Redis: NewRedis(client, prefix+"rl:", c), Clock: c})
+		})
+	})
+}
+
+func benchReserve(b *testing.B, newLimiter func(*testing.B, clock.Clock) Limiter) {
 	windows, _ := Preset("current")
 	subjects := make([]Subject, 1000)
 	for i := range subjects {
@@ -33,7 +53,7 @@ func BenchmarkReserve(b *testing.B) {
 	run := func(b *testing.B, parallel bool) {
 		c := &stepClock{step: 10 * time.Millisecond}
 		c.ns.Store(t0.UnixNano())
-		m := NewMemory(c)
+		m := newLimiter(b, c)
 		b.ReportAllocs()
 		if !parallel {
 			for i := 0; b.Loop(); i++ {

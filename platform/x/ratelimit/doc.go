@@ -10,9 +10,13 @@
 // plan and the legacy tiers, and X changes them.
 //
 // Limiter is the interface the publisher uses. Memory implements it for one
-// node; a Redis implementation of the same interface will coordinate a
-// cluster, which is why the interface keys everything by strings, takes a
-// context on every call and returns an error from each.
+// node; Redis implements it for a cluster (one Lua script per call, so the
+// nodes count against the same windows atomically), which is why the
+// interface keys everything by strings, takes a context on every call and
+// returns an error from each. Shared is what a node of a cluster uses:
+// Redis while it answers, and this node's share of every window (the limit
+// divided by the live nodes) while it does not. Every implementation passes
+// the conformance suite in package limitertest.
 //
 // The package imports nothing else of Herald's but clock: it must not
 // import schedules (schedules keeps its own copy of the endpoint names,

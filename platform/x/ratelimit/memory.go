@@ -173,6 +173,13 @@ func (m *Memory) Reserve(ctx context.Context, subj Subject, endpoint string, win
 		return res, nil
 	}
 
+	m.count(subj, endpoint, keys, now)
+	return Reservation{OK: true}, nil
+}
+
+// count takes one request in the logs keys and in X's reports of
+// endpoint for subj. The caller holds m.mu.
+func (m *Memory) count(subj Subject, endpoint string, keys []windowKey, now time.Time) {
 	for _, k := range keys {
 		l := m.logs[k]
 		if l == nil {
@@ -187,10 +194,34 @@ func (m *Memory) Reserve(ctx context.Context, subj Subject, endpoint string, win
 			continue
 		}
 		if r := m.activeReport(windowKey{rw.scope, id, endpoint, rw.period}, now); r != nil {
-			r.remaining--
+			r.remaining = max(r.remaining-1, 0)
 		}
 	}
-	return Reservation{OK: true}, nil
+}
+
+// take counts a request of endpoint for subj in every window and report,
+// checking none: one that another limiter allowed (the cluster's, see
+// Shared), so that this node's own count knows what it sent.
+func (m *Memory) take(subj Subject, endpoint string, windows []Window) {
+	now := m.clock.Now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.maybePrune(now)
+	keys := make([]windowKey, 0, 4)
+	for _, w := range windows {
+		id := subjectID(subj, w.Scope)
+		if w.Endpoint != endpoint || id == "" || checkWindow(w) != nil {
+			continue
+		}
+		k := windowKey{w.Scope, id, endpoint, w.Period}
+		if !containsKey(keys, k) {
+			keys = append(keys, k)
+		}
+		if l := m.logs[k]; l != nil {
+			l.trim(now, w.Period)
+		}
+	}
+	m.count(subj, endpoint, keys, now)
 }
 
 // activeReport returns X's report for k while it has not reset, dropping
@@ -264,18 +295,9 @@ func (m *Memory) Exhausted(ctx context.Context, subj Subject, endpoint string, s
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := checkArgs(subj, endpoint); err != nil {
+	id, err := blockSubject(subj, endpoint, &scope)
+	if err != nil {
 		return err
-	}
-	if scope == "" {
-		scope = ScopeUser
-	}
-	if !scope.Valid() {
-		return fmt.Errorf("%w: scope %q (want user or app)", ErrInvalid, scope)
-	}
-	id := subjectID(subj, scope)
-	if id == "" {
-		return fmt.Errorf("%w: an app-scope block for account %q, which has no app", ErrInvalid, subj.Account)
 	}
 	now := m.clock.Now()
 	m.mu.Lock()
@@ -286,6 +308,25 @@ func (m *Memory) Exhausted(ctx context.Context, subj Subject, endpoint string, s
 		m.blocks[k] = until
 	}
 	return nil
+}
+
+// blockSubject checks the arguments of Exhausted and returns the id the
+// block is kept under; an empty *scope becomes ScopeUser.
+func blockSubject(subj Subject, endpoint string, scope *Scope) (string, error) {
+	if err := checkArgs(subj, endpoint); err != nil {
+		return "", err
+	}
+	if *scope == "" {
+		*scope = ScopeUser
+	}
+	if !scope.Valid() {
+		return "", fmt.Errorf("%w: scope %q (want user or app)", ErrInvalid, *scope)
+	}
+	id := subjectID(subj, *scope)
+	if id == "" {
+		return "", fmt.Errorf("%w: an app-scope block for account %q, which has no app", ErrInvalid, subj.Account)
+	}
+	return id, nil
 }
 
 // Remaining implements Limiter. App windows of a subject without an app
