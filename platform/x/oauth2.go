@@ -14,7 +14,6 @@ import (
 
 	"github.com/herald-social/herald/clock"
 	"github.com/herald-social/herald/platform/x/xapi"
-	"github.com/herald-social/herald/store"
 )
 
 // oauth2Auth is an X OAuth 2.0 user context whose tokens rotate.
@@ -40,7 +39,7 @@ type oauth2Auth struct {
 	clientID     string
 	clientSecret string
 	refresher    *xapi.Client // no Auth: the token endpoint takes client credentials
-	st           store.Store
+	st           TokenStore
 	sealer       *sealer // nil when there is no refresh token to protect
 	clock        clock.Clock
 	logger       *slog.Logger
@@ -89,8 +88,6 @@ type tokenState struct {
 	Reauth   string    `json:"reauth,omitempty"`
 	ReauthAt time.Time `json:"reauth_at,omitzero"`
 }
-
-func tokenKey(account string) string { return "oauth2/" + account }
 
 // newInstance returns a random name for this process's markers.
 func newInstance() string {
@@ -170,8 +167,8 @@ func (a *oauth2Auth) descends(t tokenState) bool {
 // stored reads and decrypts the account's state; found is false when
 // there is none. Errors do not name the account: callers do.
 func (a *oauth2Auth) stored(ctx context.Context) (t tokenState, version int64, found bool, err error) {
-	st, err := a.st.GetState(ctx, tokenKey(a.account))
-	if errors.Is(err, store.ErrNotFound) {
+	st, err := a.st.GetToken(ctx, a.account)
+	if errors.Is(err, ErrTokenNotFound) {
 		return tokenState{}, 0, false, nil
 	}
 	if err != nil {

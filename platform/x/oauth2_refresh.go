@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/herald-social/herald/platform/x/xapi"
-	"github.com/herald-social/herald/store"
 )
 
 // The refresh protocol. The account's state entry in the store is the
@@ -97,7 +96,7 @@ func (a *oauth2Auth) refreshLocked(ctx context.Context, recovering bool) error {
 		}
 		marker := a.marker(base)
 		v, err := a.put(ctx, marker, version)
-		if errors.Is(err, store.ErrConflict) && conflicts < 10 {
+		if errors.Is(err, ErrTokenConflict) && conflicts < 10 {
 			conflicts++
 			continue // another process wrote: read what it wrote
 		}
@@ -194,7 +193,7 @@ func (a *oauth2Auth) refused(ctx context.Context, marker tokenState, err error) 
 			break
 		}
 		cur, version, found, rerr := a.stored(ctx)
-		if !errors.Is(perr, store.ErrConflict) || rerr != nil {
+		if !errors.Is(perr, ErrTokenConflict) || rerr != nil {
 			a.tok = m // the store will hear of it from the next refresh
 			break
 		}
@@ -235,12 +234,12 @@ func (a *oauth2Auth) save(ctx context.Context) error {
 			a.version, a.unsaved = v, false
 			return nil
 		}
-		if errors.Is(err, store.ErrConflict) {
+		if errors.Is(err, ErrTokenConflict) {
 			// Another process wrote meanwhile: a marker or a refusal of
 			// the token this process just spent (X answered it only
 			// once). Ours is the live pair: take its version and
 			// overwrite.
-			if st, gerr := a.st.GetState(ctx, tokenKey(a.account)); gerr == nil {
+			if st, gerr := a.st.GetToken(ctx, a.account); gerr == nil {
 				a.version = st.Version
 			}
 		}
@@ -259,7 +258,7 @@ func (a *oauth2Auth) put(ctx context.Context, t tokenState, version int64) (int6
 	if err != nil {
 		return 0, err
 	}
-	return a.st.PutState(ctx, store.PutStateParams{Key: tokenKey(a.account), Value: sealed, Version: version, Now: a.clock.Now()})
+	return a.st.PutToken(ctx, a.account, sealed, version)
 }
 
 // putBestEffort writes t over this process's marker; on failure the
