@@ -189,6 +189,7 @@ func (e *Engine) newPlatform(ctx context.Context, first *schedules.Config) (*x.P
 		Logger: e.logger.With(slog.String("component", "x")), ForceDryRun: e.cfg.DryRun,
 		DryRun:  dryrun.New(e.logger.With(slog.String("component", "dry-run"))).WithClock(e.clock),
 		Timeout: e.cfg.RequestTimeout, MediaBudget: e.cfg.MediaBudget, TimelineLag: e.cfg.TimelineLag,
+		RefreshLock: e.refreshLock(),
 	})
 	if err != nil {
 		return nil, err

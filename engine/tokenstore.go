@@ -1,12 +1,16 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/herald-social/herald/clock"
+	"github.com/herald-social/herald/cluster"
 	"github.com/herald-social/herald/platform/x"
+	"github.com/herald-social/herald/platform/x/xapi"
 	"github.com/herald-social/herald/store"
 )
 
@@ -44,4 +48,22 @@ func (t tokenStore) PutToken(ctx context.Context, account string, value []byte, 
 		return 0, fmt.Errorf("%w: %w", x.ErrTokenConflict, err)
 	}
 	return v, err
+}
+
+// refreshLockMargin is what a refresh holds its lock for beyond the
+// request to X's token endpoint: the store's writes around it.
+const refreshLockMargin = 15 * time.Second
+
+// refreshLock is the Redis lock in front of each account's token refresh
+// (key: --redis-prefix + "token:" + account), or nil without --redis. Its
+// TTL outlasts a refresh, one request bounded by --request-timeout plus
+// the store's writes, so that it is not lost mid-way; a lock lost anyway
+// (or a Redis down) leaves the store's protocol in charge, which stays
+// correct.
+func (e *Engine) refreshLock() x.RefreshLock {
+	if e.redis == nil {
+		return nil // not a nil *cluster.RefreshLock in the interface
+	}
+	ttl := cmp.Or(e.cfg.RequestTimeout, xapi.DefaultTimeout) + refreshLockMargin
+	return cluster.NewRefreshLock(e.redis, e.cfg.RedisPrefix+"token:", ttl)
 }

@@ -40,6 +40,8 @@ type oauth2Auth struct {
 	clientSecret string
 	refresher    *xapi.Client // no Auth: the token endpoint takes client credentials
 	st           TokenStore
+	lock         RefreshLock // nil: none
+	lockHealth   *lockHealth
 	sealer       *sealer // nil when there is no refresh token to protect
 	clock        clock.Clock
 	logger       *slog.Logger
@@ -66,7 +68,11 @@ type tokenState struct {
 	AccessToken  string    `json:"access_token"`
 	RefreshToken string    `json:"refresh_token"`
 	ExpiresAt    time.Time `json:"expires_at,omitzero"`
-	Seed         string    `json:"seed"`
+	// IssuedAt is when X issued the pair (zero for the environment's):
+	// with ExpiresAt, the access token's life, which sets how early it is
+	// refreshed (refreshDue).
+	IssuedAt time.Time `json:"issued_at,omitzero"`
+	Seed     string    `json:"seed"`
 
 	// RefreshStarted marks a refresh in progress: it is written, with
 	// RefreshBy (the instance of the process refreshing), before X's
@@ -202,7 +208,7 @@ func (a *oauth2Auth) Authorize(ctx context.Context, req *http.Request) error {
 			return err
 		}
 	}
-	if a.canRefresh() && !a.tok.ExpiresAt.IsZero() && a.clock.Now().After(a.tok.ExpiresAt.Add(-time.Minute)) {
+	if a.canRefresh() && a.tok.refreshDue(a.clock.Now()) {
 		if err := a.refreshLocked(ctx, false); err != nil {
 			return err
 		}
@@ -219,8 +225,10 @@ func (a *oauth2Auth) Refresh(ctx context.Context) (bool, error) {
 		return false, nil
 	}
 	// Another request of this account refreshed while this one was in
-	// flight with the old token: use theirs.
-	if !a.lastRefresh.IsZero() && a.clock.Now().Sub(a.lastRefresh) < 30*time.Second {
+	// flight with the old token: use theirs, unless it is due for a
+	// refresh itself (short-lived tokens).
+	now := a.clock.Now()
+	if !a.lastRefresh.IsZero() && now.Sub(a.lastRefresh) < 30*time.Second && !a.tok.refreshDue(now) {
 		return true, nil
 	}
 	if err := a.refreshLocked(ctx, false); err != nil {
@@ -231,4 +239,23 @@ func (a *oauth2Auth) Refresh(ctx context.Context) (bool, error) {
 
 func (a *oauth2Auth) canRefresh() bool {
 	return a.tok.RefreshToken != "" && a.clientID != "" && a.sealer != nil
+}
+
+// refreshMargin is how long before its expiry an access token is
+// refreshed: time for the request it authorizes to reach X.
+const refreshMargin = time.Minute
+
+// refreshDue reports whether the access token is to be refreshed at now:
+// refreshMargin before it expires, or a quarter of its life when that is
+// shorter (a fake X's tokens of seconds would otherwise be refreshed at
+// every request). A token of unknown expiry is refreshed after a 401.
+func (t tokenState) refreshDue(now time.Time) bool {
+	if t.ExpiresAt.IsZero() {
+		return false
+	}
+	margin := refreshMargin
+	if life := t.ExpiresAt.Sub(t.IssuedAt); !t.IssuedAt.IsZero() && life > 0 {
+		margin = min(margin, life/4)
+	}
+	return now.After(t.ExpiresAt.Add(-margin))
 }

@@ -13,8 +13,11 @@ import (
 )
 
 // The refresh protocol. The account's state entry in the store is the
-// lock and the log of a refresh:
+// lock and the log of a refresh (a Redis lock may come first, as a fast
+// path: see oauth2_lock.go):
 //
+//  0. Take the refresh lock, if there is one, waiting while another
+//     process holds it; go on without it if it fails.
 //  1. Read the entry. If it holds a pair this process does not have (the
 //     same lineage, no marker), another process refreshed: use it. If X
 //     refused its refresh token, stop (reauth). If another process's
@@ -64,6 +67,8 @@ func (a *oauth2Auth) refreshLocked(ctx context.Context, recovering bool) error {
 			return err
 		}
 	}
+	unlock := a.lockRefresh(ctx)
+	defer unlock()
 	var deadline time.Time // of the wait for another process
 	for conflicts := 0; ; {
 		cur, version, found, err := a.stored(ctx)
@@ -142,7 +147,7 @@ func (a *oauth2Auth) spend(ctx context.Context, marker tokenState) error {
 	if err != nil {
 		return a.failed(ctx, marker, fmt.Errorf("account %s: refreshing the OAuth 2.0 token: %w", a.account, err))
 	}
-	next := tokenState{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, ExpiresAt: t.ExpiresAt, Seed: a.seed}
+	next := tokenState{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, ExpiresAt: t.ExpiresAt, IssuedAt: a.clock.Now(), Seed: a.seed}
 	if next.RefreshToken == "" {
 		next.RefreshToken = marker.RefreshToken // X always rotates; a server that does not keeps the old one valid
 	}

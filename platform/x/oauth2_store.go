@@ -39,17 +39,13 @@ var (
 // RefreshLock serializes the token refreshes of an account across the
 // processes that share a TokenStore (a Redis lock, package cluster). It
 // is a fast path: the store's marker and compare-and-swap remain the
-// guarantee, and a refresh goes on without the lock when Lock fails.
+// guarantee, and a refresh goes on without the lock when TryLock fails.
+// It is a try, not a wait: how long to wait for another process's
+// refresh is the refresh protocol's decision (oauth2_refresh.go).
 type RefreshLock interface {
-	// Lock takes the account's refresh lock, waiting (within a bound of
-	// its own, and ctx) while another process holds it. unlock releases
-	// it, once, if it is still this process's. An error means the lock
-	// was not taken: ErrLockBusy when another process kept it for the
-	// whole wait, anything else when the lock's service failed.
-	Lock(ctx context.Context, account string) (unlock func(), err error)
+	// TryLock takes the account's refresh lock if no process holds it.
+	// ok is false when another process holds it. unlock releases it if it
+	// is still this process's (it may have expired); calling it twice is
+	// safe. An error means the lock's service failed: nothing was taken.
+	TryLock(ctx context.Context, account string) (unlock func(), ok bool, err error)
 }
-
-// ErrLockBusy: x: another process held the account's refresh lock for
-// the whole wait. The refresh goes on with the store's protocol alone,
-// which waits for that process's result.
-var ErrLockBusy = errors.New("x: another process holds this account's refresh lock")

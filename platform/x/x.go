@@ -89,6 +89,8 @@ type Platform struct {
 
 	mu       sync.RWMutex
 	accounts map[string]*account
+
+	lockHealth lockHealth // of opts.RefreshLock
 }
 
 // account is one configured account, ready to publish.
@@ -254,7 +256,8 @@ func (p *Platform) build(ctx context.Context, def *schedules.Account) (*account,
 		if err != nil {
 			return nil, err
 		}
-		oa := &oauth2Auth{account: def.Name, st: p.opts.Store, clock: p.opts.Clock, logger: p.opts.Logger}
+		oa := &oauth2Auth{account: def.Name, st: p.opts.Store, lock: p.opts.RefreshLock, lockHealth: &p.lockHealth,
+			clock: p.opts.Clock, logger: p.opts.Logger}
 		env := tokenState{AccessToken: access}
 		if !o.RefreshToken.IsZero() {
 			if env.RefreshToken, err = field("oauth2.refresh_token", o.RefreshToken); err != nil {
