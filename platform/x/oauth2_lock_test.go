@@ -144,3 +144,58 @@ func TestRedisDownFallsBackToTheStore(t *testing.T) {
 		}
 	}
 }
+
+// heldLock is a lock another process holds for good.
+type heldLock struct{ tries atomic.Int64 }
+
+func (h *heldLock) TryLock(context.Context, string) (func(), bool, error) {
+	h.tries.Add(1)
+	return nil, false, nil
+}
+
+// A lock another process keeps past the wait does not stop the refresh:
+// the store's protocol goes on alone, and the lock was retried meanwhile.
+func TestLockHeldPastTheWaitFallsBackToTheStore(t *testing.T) {
+	t.Parallel()
+	w := refreshWorld(t)
+	a := w.newAuth(t)
+	held := &heldLock{}
+	a.lock, a.lockHealth, a.awaitMax = held, &lockHealth{}, 100*time.Millisecond
+	w.clk.Advance(2*time.Hour + time.Minute)
+	a.mu.Lock()
+	err := a.refreshLocked(context.Background(), false)
+	a.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := w.tokenRequests(); got[http.StatusOK] != 1 || len(got) != 1 {
+		t.Errorf("token requests by status: %v, want one answered", got)
+	}
+	if n := held.tries.Load(); n < 2 {
+		t.Errorf("the lock was tried %d times, want retries during the wait", n)
+	}
+}
+
+func TestRefreshDue(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		tok  tokenState
+		at   time.Duration // after t0
+		want bool
+	}{
+		{"unknown expiry", tokenState{}, 10 * time.Hour, false},
+		{"X's 2h token, an hour left", tokenState{IssuedAt: t0, ExpiresAt: t0.Add(2 * time.Hour)}, time.Hour, false},
+		{"X's 2h token, 59s left", tokenState{IssuedAt: t0, ExpiresAt: t0.Add(2 * time.Hour)}, 2*time.Hour - 59*time.Second, true},
+		{"a stored token without IssuedAt: a minute", tokenState{ExpiresAt: t0.Add(2 * time.Hour)}, 2*time.Hour - 59*time.Second, true},
+		{"8s token at 5s", tokenState{IssuedAt: t0, ExpiresAt: t0.Add(8 * time.Second)}, 5 * time.Second, false},
+		{"8s token at 6.5s", tokenState{IssuedAt: t0, ExpiresAt: t0.Add(8 * time.Second)}, 6500 * time.Millisecond, true},
+		{"expired", tokenState{IssuedAt: t0, ExpiresAt: t0.Add(8 * time.Second)}, 9 * time.Second, true},
+	}
+	for _, tt := range tests {
+		if got := tt.tok.refreshDue(t0.Add(tt.at)); got != tt.want {
+			t.Errorf("%s: refreshDue = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
