@@ -26,7 +26,7 @@ func TestMetricsCapturedAtTheirStages(t *testing.T) {
 	fake.AddUser(fakex.User{ID: "42", Username: "brand", AccessToken: "at-brand", RefreshToken: "rt-brand", ClientID: "cid"})
 	secrets := map[string]string{"X_AT": "at-brand", "X_RT": "rt-brand", "X_CID": "cid"}
 	pf, err := x.New(x.Options{
-		BaseURL: srv.URL, Store: h.store, Clock: h.clock, DryRun: dryrun.New(slog.New(slog.DiscardHandler)),
+		BaseURL: srv.URL, Store: xTokens{h.store, h.clock}, Clock: h.clock, DryRun: dryrun.New(slog.New(slog.DiscardHandler)),
 		TokenKey: []byte("0123456789abcdef0123456789abcdef"),
 		Secrets:  x.Resolver{LookupEnv: func(k string) (string, bool) { v, ok := secrets[k]; return v, ok }},
 	})

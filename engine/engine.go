@@ -185,11 +185,11 @@ func (e *Engine) newPlatform(ctx context.Context, first *schedules.Config) (*x.P
 		e.logger.Info("publishing in dry-run: posts are logged, not sent", slog.String("reason", "--dry-run"))
 	}
 	pf, err := x.New(x.Options{
-		BaseURL: e.cfg.XAPIURL, UserAgent: "herald/" + cmp.Or(e.cfg.Version, "devel"), Store: e.store, TokenKey: key, Clock: e.clock,
+		BaseURL: e.cfg.XAPIURL, UserAgent: "herald/" + cmp.Or(e.cfg.Version, "devel"), Store: tokenStore{e.store, e.clock}, TokenKey: key, Clock: e.clock,
 		Logger: e.logger.With(slog.String("component", "x")), ForceDryRun: e.cfg.DryRun,
 		DryRun:  dryrun.New(e.logger.With(slog.String("component", "dry-run"))).WithClock(e.clock),
 		Timeout: e.cfg.RequestTimeout, MediaBudget: e.cfg.MediaBudget, TimelineLag: e.cfg.TimelineLag,
-		Limiter: e.newLimiter(),
+		Limiter: e.newLimiter(), RefreshLock: e.refreshLock(),
 	})
 	if err != nil {
 		return nil, err

@@ -221,7 +221,7 @@ func TestStateReadAtScrapeTime(t *testing.T) {
 	s := openStore(t)
 	clk := clock.NewFake(t0)
 	limiter := ratelimit.NewMemory(clk)
-	pf, err := x.New(x.Options{Store: s, Clock: clk, Limiter: limiter, DryRun: dryrun.New(slog.New(slog.DiscardHandler)),
+	pf, err := x.New(x.Options{Store: tokenStore{s, clk}, Clock: clk, Limiter: limiter, DryRun: dryrun.New(slog.New(slog.DiscardHandler)),
 		Secrets: x.Resolver{LookupEnv: func(name string) (string, bool) { return "secret-" + name, true }}})
 	if err != nil {
 		t.Fatal(err)

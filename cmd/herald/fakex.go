@@ -27,9 +27,10 @@ Herald's X base URL at the address it prints. SIGINT or SIGTERM stop it.
 
 Accounts come from --user NAME:ACCESS_TOKEN[:REFRESH_TOKEN[:CLIENT_ID]]
 (repeatable). An account's id is derived from its name, so it is the same
-at every start. Tokens of an account given a refresh token expire after 2
-hours as X's do (refresh them at POST /2/oauth2/token); those of an
-account without one never expire. With no --user, the demo account
+at every start. Tokens of an account given a refresh token expire after
+--access-token-ttl, 2 hours as X's by default (refresh them at POST
+/2/oauth2/token, which issues tokens of the same life and refuses a spent
+refresh token); those of an account without one never expire. With no --user, the demo account
 "demo" is registered with the access token "demo-access-token".
 
 As on X, a post with media gets " https://t.co/..." appended to its
@@ -204,17 +205,19 @@ func userID(name string) string {
 
 func runFakeX(env *cliEnv, args []string) int {
 	fs := newFlagSet("fake-x", "[--listen ADDR] [--user NAME:ACCESS_TOKEN[:REFRESH_TOKEN[:CLIENT_ID]]]... [--log-format json|text]\n"+
-		"         [--timeline-lag D] [--duplicate-window D] [--fault JSON]...\n"+
+		"         [--access-token-ttl D] [--timeline-lag D] [--duplicate-window D] [--fault JSON]...\n"+
 		"         [--chaos-rate R --chaos-seed N --chaos-faults LIST --chaos-hang D --chaos-reset D]", fakeXHelp, env.stderr)
 	var (
 		userArgs  userFlags
 		listen    string
 		logFormat string
+		tokenTTL  time.Duration
 		misbehave fakeXFaults
 	)
 	fs.StringVar(&listen, "listen", "127.0.0.1:8081", "address to serve the fake X API on")
 	fs.Var(&userArgs, "user", "an account, NAME:ACCESS_TOKEN[:REFRESH_TOKEN[:CLIENT_ID]]; repeatable (default: demo:demo-access-token)")
 	fs.StringVar(&logFormat, "log-format", "text", "log format: json or text")
+	fs.DurationVar(&tokenTTL, "access-token-ttl", 2*time.Hour, "life of the OAuth 2.0 access tokens of accounts with a refresh token, and of those a refresh issues")
 	misbehave.register(fs)
 	rest, err := parseArgs(fs, args)
 	if err != nil {
@@ -231,6 +234,10 @@ func runFakeX(env *cliEnv, args []string) int {
 	if err != nil {
 		return usageError(fs, "%v", err)
 	}
+	if tokenTTL < time.Second {
+		return usageError(fs, "--access-token-ttl %s: want 1s or more", tokenTTL)
+	}
+	opts.AccessTokenTTL = tokenTTL
 	logger, err := newLogger(env.stderr, logFormat, "info")
 	if err != nil {
 		return usageError(fs, "%v", err)
@@ -254,8 +261,9 @@ func runFakeX(env *cliEnv, args []string) int {
 		logger.Info("fake x chaos", slog.Float64("rate", c.Rate), slog.Uint64("seed", c.Seed), slog.Any("kinds", c.Kinds),
 			slog.Duration("hang", c.Hang), slog.Duration("reset", c.Reset))
 	}
-	if opts.TimelineLag > 0 || opts.DuplicateWindow > 0 {
-		logger.Info("fake x timing", slog.Duration("timeline_lag", opts.TimelineLag), slog.Duration("duplicate_window", opts.DuplicateWindow))
+	if opts.TimelineLag > 0 || opts.DuplicateWindow > 0 || tokenTTL != 2*time.Hour {
+		logger.Info("fake x timing", slog.Duration("timeline_lag", opts.TimelineLag), slog.Duration("duplicate_window", opts.DuplicateWindow),
+			slog.Duration("access_token_ttl", tokenTTL))
 	}
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {

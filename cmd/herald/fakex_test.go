@@ -214,6 +214,7 @@ func TestFakeXUsage(t *testing.T) {
 		{"address in use or invalid", []string{"fake-x", "--listen", "256.0.0.1:1"}, exitCheck, "herald fake-x:"},
 		{"negative timeline lag", []string{"fake-x", "--timeline-lag", "-1s"}, exitUsage, "--timeline-lag -1s: want 0 or more"},
 		{"negative duplicate window", []string{"fake-x", "--duplicate-window", "-1m"}, exitUsage, "--duplicate-window -1m0s: want 0 or more"},
+		{"access tokens too short", []string{"fake-x", "--access-token-ttl", "500ms"}, exitUsage, "--access-token-ttl 500ms: want 1s or more"},
 		{"chaos rate above 1", []string{"fake-x", "--chaos-rate", "1.5"}, exitUsage, "--chaos-rate 1.5: want 0 to 1"},
 		{"unknown chaos fault", []string{"fake-x", "--chaos-faults", "5xx,meteor"}, exitUsage, `--chaos-faults: fakex: invalid chaos: unknown kind "meteor"`},
 		{"no chaos hang", []string{"fake-x", "--chaos-hang", "0s"}, exitUsage, "--chaos-hang 0s: want more than 0"},

@@ -81,7 +81,7 @@ func benchPublisher(b *testing.B, kind string) func() error {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { st.Close() })
-	p, err := New(Options{BaseURL: srv.URL, Store: st, DryRun: dryrun.New(slog.New(slog.DiscardHandler)), Clock: clock.Real(),
+	p, err := New(Options{BaseURL: srv.URL, Store: storeTokens{st, clock.Real()}, DryRun: dryrun.New(slog.New(slog.DiscardHandler)), Clock: clock.Real(),
 		Secrets: Resolver{LookupEnv: func(string) (string, bool) { return "at", true }}})
 	if err != nil {
 		b.Fatal(err)

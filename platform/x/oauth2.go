@@ -14,7 +14,6 @@ import (
 
 	"github.com/herald-social/herald/clock"
 	"github.com/herald-social/herald/platform/x/xapi"
-	"github.com/herald-social/herald/store"
 )
 
 // oauth2Auth is an X OAuth 2.0 user context whose tokens rotate.
@@ -40,7 +39,9 @@ type oauth2Auth struct {
 	clientID     string
 	clientSecret string
 	refresher    *xapi.Client // no Auth: the token endpoint takes client credentials
-	st           store.Store
+	st           TokenStore
+	lock         RefreshLock // nil: none
+	lockHealth   *lockHealth
 	sealer       *sealer // nil when there is no refresh token to protect
 	clock        clock.Clock
 	logger       *slog.Logger
@@ -67,7 +68,11 @@ type tokenState struct {
 	AccessToken  string    `json:"access_token"`
 	RefreshToken string    `json:"refresh_token"`
 	ExpiresAt    time.Time `json:"expires_at,omitzero"`
-	Seed         string    `json:"seed"`
+	// IssuedAt is when X issued the pair (zero for the environment's):
+	// with ExpiresAt, the access token's life, which sets how early it is
+	// refreshed (refreshDue).
+	IssuedAt time.Time `json:"issued_at,omitzero"`
+	Seed     string    `json:"seed"`
 
 	// RefreshStarted marks a refresh in progress: it is written, with
 	// RefreshBy (the instance of the process refreshing), before X's
@@ -89,8 +94,6 @@ type tokenState struct {
 	Reauth   string    `json:"reauth,omitempty"`
 	ReauthAt time.Time `json:"reauth_at,omitzero"`
 }
-
-func tokenKey(account string) string { return "oauth2/" + account }
 
 // newInstance returns a random name for this process's markers.
 func newInstance() string {
@@ -170,8 +173,8 @@ func (a *oauth2Auth) descends(t tokenState) bool {
 // stored reads and decrypts the account's state; found is false when
 // there is none. Errors do not name the account: callers do.
 func (a *oauth2Auth) stored(ctx context.Context) (t tokenState, version int64, found bool, err error) {
-	st, err := a.st.GetState(ctx, tokenKey(a.account))
-	if errors.Is(err, store.ErrNotFound) {
+	st, err := a.st.GetToken(ctx, a.account)
+	if errors.Is(err, ErrTokenNotFound) {
 		return tokenState{}, 0, false, nil
 	}
 	if err != nil {
@@ -205,7 +208,7 @@ func (a *oauth2Auth) Authorize(ctx context.Context, req *http.Request) error {
 			return err
 		}
 	}
-	if a.canRefresh() && !a.tok.ExpiresAt.IsZero() && a.clock.Now().After(a.tok.ExpiresAt.Add(-time.Minute)) {
+	if a.canRefresh() && a.tok.refreshDue(a.clock.Now()) {
 		if err := a.refreshLocked(ctx, false); err != nil {
 			return err
 		}
@@ -222,8 +225,10 @@ func (a *oauth2Auth) Refresh(ctx context.Context) (bool, error) {
 		return false, nil
 	}
 	// Another request of this account refreshed while this one was in
-	// flight with the old token: use theirs.
-	if !a.lastRefresh.IsZero() && a.clock.Now().Sub(a.lastRefresh) < 30*time.Second {
+	// flight with the old token: use theirs, unless it is due for a
+	// refresh itself (short-lived tokens).
+	now := a.clock.Now()
+	if !a.lastRefresh.IsZero() && now.Sub(a.lastRefresh) < 30*time.Second && !a.tok.refreshDue(now) {
 		return true, nil
 	}
 	if err := a.refreshLocked(ctx, false); err != nil {
@@ -234,4 +239,23 @@ func (a *oauth2Auth) Refresh(ctx context.Context) (bool, error) {
 
 func (a *oauth2Auth) canRefresh() bool {
 	return a.tok.RefreshToken != "" && a.clientID != "" && a.sealer != nil
+}
+
+// refreshMargin is how long before its expiry an access token is
+// refreshed: time for the request it authorizes to reach X.
+const refreshMargin = time.Minute
+
+// refreshDue reports whether the access token is to be refreshed at now:
+// refreshMargin before it expires, or a quarter of its life when that is
+// shorter (a fake X's tokens of seconds would otherwise be refreshed at
+// every request). A token of unknown expiry is refreshed after a 401.
+func (t tokenState) refreshDue(now time.Time) bool {
+	if t.ExpiresAt.IsZero() {
+		return false
+	}
+	margin := refreshMargin
+	if life := t.ExpiresAt.Sub(t.IssuedAt); !t.IssuedAt.IsZero() && life > 0 {
+		margin = min(margin, life/4)
+	}
+	return now.After(t.ExpiresAt.Add(-margin))
 }

@@ -76,7 +76,7 @@ func (w *world) node(st store.Store, l *logs) *Platform {
 		l = &logs{}
 	}
 	p, err := New(Options{
-		BaseURL: w.url, Store: st, TokenKey: testKey, Clock: w.clk, Logger: slog.New(slog.NewJSONHandler(l, nil)),
+		BaseURL: w.url, Store: storeTokens{st, w.clk}, TokenKey: testKey, Clock: w.clk, Logger: slog.New(slog.NewJSONHandler(l, nil)),
 		Secrets: Resolver{LookupEnv: func(k string) (string, bool) { v, ok := w.env[k]; return v, ok }},
 		DryRun:  dryrun.New(slog.New(slog.DiscardHandler)),
 	})

@@ -10,12 +10,14 @@ import (
 	"time"
 
 	"github.com/herald-social/herald/platform/x/xapi"
-	"github.com/herald-social/herald/store"
 )
 
 // The refresh protocol. The account's state entry in the store is the
-// lock and the log of a refresh:
+// lock and the log of a refresh (a Redis lock may come first, as a fast
+// path: see oauth2_lock.go):
 //
+//  0. Take the refresh lock, if there is one, waiting while another
+//     process holds it; go on without it if it fails.
 //  1. Read the entry. If it holds a pair this process does not have (the
 //     same lineage, no marker), another process refreshed: use it. If X
 //     refused its refresh token, stop (reauth). If another process's
@@ -65,6 +67,8 @@ func (a *oauth2Auth) refreshLocked(ctx context.Context, recovering bool) error {
 			return err
 		}
 	}
+	unlock := a.lockRefresh(ctx)
+	defer unlock()
 	var deadline time.Time // of the wait for another process
 	for conflicts := 0; ; {
 		cur, version, found, err := a.stored(ctx)
@@ -97,7 +101,7 @@ func (a *oauth2Auth) refreshLocked(ctx context.Context, recovering bool) error {
 		}
 		marker := a.marker(base)
 		v, err := a.put(ctx, marker, version)
-		if errors.Is(err, store.ErrConflict) && conflicts < 10 {
+		if errors.Is(err, ErrTokenConflict) && conflicts < 10 {
 			conflicts++
 			continue // another process wrote: read what it wrote
 		}
@@ -143,7 +147,7 @@ func (a *oauth2Auth) spend(ctx context.Context, marker tokenState) error {
 	if err != nil {
 		return a.failed(ctx, marker, fmt.Errorf("account %s: refreshing the OAuth 2.0 token: %w", a.account, err))
 	}
-	next := tokenState{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, ExpiresAt: t.ExpiresAt, Seed: a.seed}
+	next := tokenState{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, ExpiresAt: t.ExpiresAt, IssuedAt: a.clock.Now(), Seed: a.seed}
 	if next.RefreshToken == "" {
 		next.RefreshToken = marker.RefreshToken // X always rotates; a server that does not keeps the old one valid
 	}
@@ -194,7 +198,7 @@ func (a *oauth2Auth) refused(ctx context.Context, marker tokenState, err error) 
 			break
 		}
 		cur, version, found, rerr := a.stored(ctx)
-		if !errors.Is(perr, store.ErrConflict) || rerr != nil {
+		if !errors.Is(perr, ErrTokenConflict) || rerr != nil {
 			a.tok = m // the store will hear of it from the next refresh
 			break
 		}
@@ -235,12 +239,12 @@ func (a *oauth2Auth) save(ctx context.Context) error {
 			a.version, a.unsaved = v, false
 			return nil
 		}
-		if errors.Is(err, store.ErrConflict) {
+		if errors.Is(err, ErrTokenConflict) {
 			// Another process wrote meanwhile: a marker or a refusal of
 			// the token this process just spent (X answered it only
 			// once). Ours is the live pair: take its version and
 			// overwrite.
-			if st, gerr := a.st.GetState(ctx, tokenKey(a.account)); gerr == nil {
+			if st, gerr := a.st.GetToken(ctx, a.account); gerr == nil {
 				a.version = st.Version
 			}
 		}
@@ -259,7 +263,7 @@ func (a *oauth2Auth) put(ctx context.Context, t tokenState, version int64) (int6
 	if err != nil {
 		return 0, err
 	}
-	return a.st.PutState(ctx, store.PutStateParams{Key: tokenKey(a.account), Value: sealed, Version: version, Now: a.clock.Now()})
+	return a.st.PutToken(ctx, a.account, sealed, version)
 }
 
 // putBestEffort writes t over this process's marker; on failure the

@@ -196,7 +196,7 @@ func (w *world) newAuth(t *testing.T) *oauth2Auth {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &oauth2Auth{account: "brand", clientID: "cid", clientSecret: "cs", refresher: refresher, st: w.store, sealer: s,
+	a := &oauth2Auth{account: "brand", clientID: "cid", clientSecret: "cs", refresher: refresher, st: storeTokens{w.store, w.clk}, sealer: s,
 		clock: w.clk, logger: slog.New(slog.DiscardHandler), seed: seedOf(testKey, w.env["RT"])}
 	if err := a.load(context.Background(), tokenState{AccessToken: w.env["AT"], RefreshToken: w.env["RT"], Seed: a.seed}); err != nil {
 		t.Fatal(err)
@@ -271,8 +271,8 @@ func TestLoserOfTheSwapUsesTheWinnersPair(t *testing.T) {
 	// The loser's view is the version before the winner's writes.
 	loser.mu.Lock()
 	defer loser.mu.Unlock()
-	if _, err := loser.put(ctx, loser.marker(loser.tok), loser.version); !errors.Is(err, store.ErrConflict) {
-		t.Fatalf("the loser's marker over a stale version: %v, want ErrConflict", err)
+	if _, err := loser.put(ctx, loser.marker(loser.tok), loser.version); !errors.Is(err, ErrTokenConflict) {
+		t.Fatalf("the loser's marker over a stale version: %v, want ErrTokenConflict", err)
 	}
 	if err := loser.refreshLocked(ctx, false); err != nil {
 		t.Fatal(err)

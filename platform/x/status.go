@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/herald-social/herald/schedules"
-	"github.com/herald-social/herald/store"
 )
 
 // AuthState is what Herald knows of an account's credentials.
@@ -91,8 +90,8 @@ func (p *Platform) AccountStates(ctx context.Context) []AccountState {
 
 // storedAuthState reads the state of an account whose tokens rotate.
 func (p *Platform) storedAuthState(ctx context.Context, s *sealer, def *schedules.Account) (AuthState, string, time.Time) {
-	got, err := p.opts.Store.GetState(ctx, tokenKey(def.Name))
-	if errors.Is(err, store.ErrNotFound) {
+	got, err := p.opts.Store.GetToken(ctx, def.Name)
+	if errors.Is(err, ErrTokenNotFound) {
 		return AuthOK, "", time.Time{} // never refreshed: the environment's tokens
 	}
 	if err != nil {

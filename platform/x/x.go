@@ -12,6 +12,9 @@
 //
 // Accounts without credentials (or all of them, with DryRun) publish
 // through the dry-run platform, and Configure says so.
+//
+// It must not import package store: it declares the small TokenStore (and
+// RefreshLock) it needs, and the engine adapts its store (and Redis).
 package x
 
 import (
@@ -28,10 +31,9 @@ import (
 
 	"github.com/herald-social/herald/clock"
 	"github.com/herald-social/herald/platform"
-	"github.com/herald-social/herald/platform/x/xapi"
 	"github.com/herald-social/herald/platform/x/ratelimit"
+	"github.com/herald-social/herald/platform/x/xapi"
 	"github.com/herald-social/herald/schedules"
-	"github.com/herald-social/herald/store"
 )
 
 // DefaultBaseURL is X's API.
@@ -43,7 +45,14 @@ type Options struct {
 	HTTPClient *http.Client // default: xapi's
 	UserAgent  string
 	Timeout    time.Duration // per request; default xapi.DefaultTimeout
-	Store      store.Store   // rotated OAuth 2.0 tokens live here (required)
+	// Store keeps the rotated OAuth 2.0 tokens, sealed (required); it
+	// serializes the refreshes of the processes that share it.
+	Store TokenStore
+	// RefreshLock, when set, serializes each account's refreshes across
+	// processes before the store does (a Redis lock in a cluster), so
+	// that the processes that lose the race wait for the winner's pair
+	// instead of polling the store. nil: the store alone.
+	RefreshLock RefreshLock
 	// TokenKey encrypts rotated OAuth 2.0 tokens at rest (32 bytes). It is
 	// required as soon as an account has a refresh token.
 	TokenKey []byte
@@ -80,6 +89,8 @@ type Platform struct {
 
 	mu       sync.RWMutex
 	accounts map[string]*account
+
+	lockHealth lockHealth // of opts.RefreshLock
 }
 
 // account is one configured account, ready to publish.
@@ -245,7 +256,8 @@ func (p *Platform) build(ctx context.Context, def *schedules.Account) (*account,
 		if err != nil {
 			return nil, err
 		}
-		oa := &oauth2Auth{account: def.Name, st: p.opts.Store, clock: p.opts.Clock, logger: p.opts.Logger}
+		oa := &oauth2Auth{account: def.Name, st: p.opts.Store, lock: p.opts.RefreshLock, lockHealth: &p.lockHealth,
+			clock: p.opts.Clock, logger: p.opts.Logger}
 		env := tokenState{AccessToken: access}
 		if !o.RefreshToken.IsZero() {
 			if env.RefreshToken, err = field("oauth2.refresh_token", o.RefreshToken); err != nil {

@@ -55,7 +55,7 @@ func newWorld(t *testing.T, opts fakex.Options) *world {
 func (w *world) platform(limiter ratelimit.Limiter) *Platform {
 	w.t.Helper()
 	p, err := New(Options{
-		BaseURL: w.url, Store: w.store, TokenKey: testKey, Clock: w.clk, Limiter: limiter,
+		BaseURL: w.url, Store: storeTokens{w.store, w.clk}, TokenKey: testKey, Clock: w.clk, Limiter: limiter,
 		Secrets: Resolver{LookupEnv: func(k string) (string, bool) { v, ok := w.env[k]; return v, ok }},
 		DryRun:  dryrun.New(slog.New(slog.DiscardHandler)),
 	})
@@ -361,7 +361,7 @@ func TestConfigureErrorsNameTheFieldNotTheSecret(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			w.env = tc.env
-			p, err := New(Options{BaseURL: w.url, Store: w.store, TokenKey: tc.key, Clock: w.clk, DryRun: dryrun.New(slog.New(slog.DiscardHandler)),
+			p, err := New(Options{BaseURL: w.url, Store: storeTokens{w.store, w.clk}, TokenKey: tc.key, Clock: w.clk, DryRun: dryrun.New(slog.New(slog.DiscardHandler)),
 				Secrets: Resolver{LookupEnv: func(k string) (string, bool) { v, ok := w.env[k]; return v, ok }}})
 			if err != nil {
 				t.Fatal(err)

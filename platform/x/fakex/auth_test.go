@@ -104,6 +104,40 @@ func TestRefreshRotatesAndSpends(t *testing.T) {
 	}
 }
 
+// With Options.AccessTokenTTL, the users' first tokens and those a refresh
+// issues live that long, and expires_in says so.
+func TestShortLivedAccessTokens(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, fakex.Options{AccessTokenTTL: 10 * time.Second})
+	h.clk.Advance(10*time.Second - time.Millisecond)
+	if r := h.do("GET", "/2/users/me", aliceToken, nil); r.status != 200 {
+		t.Fatalf("first token before its TTL: %d", r.status)
+	}
+	h.clk.Advance(time.Millisecond)
+	if r := h.do("GET", "/2/users/me", aliceToken, nil); r.status != 401 {
+		t.Fatalf("first token after its TTL: %d", r.status)
+	}
+	r := h.refresh(aliceRefresh, aliceClient, [2]string{})
+	var tk tokens
+	if err := json.Unmarshal(r.body, &tk); r.status != 200 || err != nil {
+		t.Fatalf("refresh: %d %s", r.status, r.body)
+	}
+	if tk.ExpiresIn != 10 {
+		t.Errorf("expires_in = %d, want 10", tk.ExpiresIn)
+	}
+	h.clk.Advance(10*time.Second - time.Millisecond)
+	if r := h.do("GET", "/2/users/me", tk.AccessToken, nil); r.status != 200 {
+		t.Fatalf("refreshed token before its TTL: %d", r.status)
+	}
+	h.clk.Advance(time.Millisecond)
+	if r := h.do("GET", "/2/users/me", tk.AccessToken, nil); r.status != 401 {
+		t.Fatalf("refreshed token after its TTL: %d", r.status)
+	}
+	if r := h.refresh(aliceRefresh, aliceClient, [2]string{}); r.status != 400 {
+		t.Errorf("the spent refresh token: %d, want 400", r.status)
+	}
+}
+
 func TestConfidentialClientAndRevocation(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, fakex.Options{})

@@ -38,7 +38,8 @@
 //     and video, size limits per category (image 5 MB, GIF 15 MB, video 512
 //     MB), appended bytes that must add up to total_bytes, media ids that
 //     expire (expires_after_secs), alt text through POST /2/media/metadata.
-//   - OAuth 2.0: access tokens live 2 hours; POST /2/oauth2/token rotates
+//   - OAuth 2.0: access tokens live 2 hours (Options.AccessTokenTTL);
+//     POST /2/oauth2/token rotates
 //     the refresh token, and a spent one answers 400 invalid_request;
 //     confidential clients authenticate with HTTP Basic. OAuth 1.0a
 //     HMAC-SHA1 signatures are verified (RFC 5849).

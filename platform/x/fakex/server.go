@@ -43,6 +43,11 @@ type Options struct {
 	// Chaos injects random faults for soak tests; the zero value injects
 	// none. New panics on a Chaos that Validate refuses.
 	Chaos Chaos
+	// AccessTokenTTL is how long an OAuth 2.0 access token lives: those
+	// POST /2/oauth2/token issues (its expires_in), and those of users
+	// added with TokenTTL 0. Default 2 hours, as X's; a short one makes
+	// clients refresh during a test.
+	AccessTokenTTL time.Duration
 }
 
 // Server is a fake X API v2 server; it is an http.Handler. All its methods
@@ -55,6 +60,7 @@ type Server struct {
 	mediaTTL   time.Duration
 	lag        time.Duration // Options.TimelineLag
 	dupWindow  time.Duration // Options.DuplicateWindow
+	tokenTTL   time.Duration // Options.AccessTokenTTL
 
 	mu       sync.Mutex
 	ids      idGen
@@ -102,6 +108,7 @@ func New(o Options) *Server {
 		mediaTTL:   o.MediaTTL,
 		lag:        max(o.TimelineLag, 0),
 		dupWindow:  max(o.DuplicateWindow, 0),
+		tokenTTL:   o.AccessTokenTTL,
 		chaos:      newChaos(o.Chaos),
 		users:      map[string]*user{},
 		access:     map[string]*accessToken{},
@@ -120,6 +127,9 @@ func New(o Options) *Server {
 	}
 	if s.processing <= 0 {
 		s.processing = 5 * time.Second
+	}
+	if s.tokenTTL <= 0 {
+		s.tokenTTL = accessTokenTTL
 	}
 	if s.mediaTTL <= 0 {
 		s.mediaTTL = 24 * time.Hour

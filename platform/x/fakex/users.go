@@ -29,13 +29,15 @@ type User struct {
 	// ConsumerKey and ConsumerSecret (the app's) and TokenSecret enable
 	// OAuth 1.0a HMAC-SHA1 requests for this user.
 	ConsumerKey, ConsumerSecret, TokenSecret string
-	// TokenTTL is how long AccessToken lives: 0 means 2 hours, as X's
-	// tokens; a negative TTL never expires (for demos without a refresh
-	// token). Tokens issued by a refresh always live 2 hours.
+	// TokenTTL is how long AccessToken lives: 0 means the server's
+	// Options.AccessTokenTTL (2 hours by default, as X's tokens); a
+	// negative TTL never expires (for demos without a refresh token).
+	// Tokens issued by a refresh live Options.AccessTokenTTL.
 	TokenTTL time.Duration
 }
 
-// accessTokenTTL is the life of X's OAuth 2.0 access tokens (expires_in).
+// accessTokenTTL is the life of X's OAuth 2.0 access tokens (expires_in),
+// the default of Options.AccessTokenTTL.
 const accessTokenTTL = 2 * time.Hour
 
 type user struct {
@@ -79,7 +81,7 @@ func (s *Server) addUser(u User) string {
 		at := &accessToken{userID: u.ID}
 		switch {
 		case u.TokenTTL == 0:
-			at.expires = now.Add(accessTokenTTL)
+			at.expires = now.Add(s.tokenTTL)
 		case u.TokenTTL > 0:
 			at.expires = now.Add(u.TokenTTL)
 		}
@@ -209,7 +211,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, c *call) {
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, map[string]any{
 		"token_type":    "bearer",
-		"expires_in":    int(accessTokenTTL / time.Second),
+		"expires_in":    max(int(s.tokenTTL/time.Second), 1),
 		"access_token":  access,
 		"scope":         "tweet.read tweet.write users.read media.write offline.access",
 		"refresh_token": refresh,
@@ -230,7 +232,7 @@ func (s *Server) rotate(r *http.Request, now time.Time) (access, refresh string,
 	}
 	rt.spent = true
 	access, refresh = newToken(), newToken()
-	s.access[access] = &accessToken{userID: u.ID, expires: now.Add(accessTokenTTL)}
+	s.access[access] = &accessToken{userID: u.ID, expires: now.Add(s.tokenTTL)}
 	s.refresh[refresh] = &refreshToken{userID: u.ID}
 	u.accessToken, u.refreshToken = access, refresh
 	return access, refresh, oauthError{}, http.StatusOK
