@@ -169,8 +169,8 @@ func (v *verifier) check(ctx context.Context, jobs []store.NewJob) {
 	for i, j := range jobs {
 		names[i] = FireName(j.ScheduleID, j.PlannedAt)
 	}
-	rt.opts.Observer.FireLockRoundTrip(OpFireVerify)
 	written, err := rt.opts.FireLocks.Written(ctx, names)
+	rt.opts.Observer.FireLockRoundTrip(OpFireVerify)
 	if err != nil {
 		rt.logger.Warn("fire locks: checking lost fires failed; writing them", slog.Int("fires", len(jobs)), slog.String("error", err.Error()))
 	}

@@ -193,8 +193,8 @@ func (r *recorder) lock(ctx context.Context, jobs []store.NewJob) ([]int, []fire
 	for i, j := range jobs {
 		names[i] = FireName(j.ScheduleID, j.PlannedAt)
 	}
-	rt.opts.Observer.FireLockRoundTrip(OpFireLock)
 	won, err := rt.opts.FireLocks.Acquire(ctx, names)
+	rt.opts.Observer.FireLockRoundTrip(OpFireLock)
 	if err != nil || len(won) != len(jobs) {
 		rt.logger.Warn("fire locks: no answer; writing every fire of the batch", slog.Int("fires", len(jobs)), slog.Any("error", err))
 		rt.opts.Observer.FireLocks(FireLockError, len(jobs))
@@ -273,8 +273,9 @@ func (r *recorder) markWritten(ctx context.Context, fires []fire) {
 	if len(names) == 0 {
 		return
 	}
+	err := rt.opts.FireLocks.MarkWritten(ctx, names)
 	rt.opts.Observer.FireLockRoundTrip(OpFireDone)
-	if err := rt.opts.FireLocks.MarkWritten(ctx, names); err != nil {
+	if err != nil {
 		rt.logger.Warn("fire locks: marking fires written failed; other nodes will write them too", slog.Int("fires", len(names)), slog.String("error", err.Error()))
 	}
 }
