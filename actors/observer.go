@@ -46,6 +46,17 @@ type Observer interface {
 	// MetricsCaptured reports n metrics snapshots stored for an account's
 	// posts.
 	MetricsCaptured(account string, n int)
+	// FireWrites reports n fires this node wrote to the store (a committed
+	// CreateJobs, fires checked after a lost lock included; failed
+	// attempts are not counted): summed over the nodes and divided by the
+	// fires, the store writes per fire.
+	FireWrites(n int)
+	// FireLocks reports the outcome of n fires' locks (see FireLocks).
+	FireLocks(result FireLockResult, n int)
+	// FireLockRoundTrip reports one round trip to the fire locks.
+	FireLockRoundTrip(op FireLockOp)
+	// FireDropped reports a fire dropped unrecorded (see held).
+	FireDropped(scheduleID, reason string)
 }
 
 // SkipReason says why a fire is not published.
@@ -145,3 +156,7 @@ func (noObserver) Published(string, PublishOutcome, time.Duration) {}
 func (noObserver) DeadLetter(string, string)                       {}
 func (noObserver) ActorRestarted()                                 {}
 func (noObserver) MetricsCaptured(string, int)                     {}
+func (noObserver) FireWrites(int)                                  {}
+func (noObserver) FireLocks(FireLockResult, int)                   {}
+func (noObserver) FireLockRoundTrip(FireLockOp)                    {}
+func (noObserver) FireDropped(string, string)                      {}

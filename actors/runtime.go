@@ -60,6 +60,13 @@ type Options struct {
 	// metrics; default: observes nothing.
 	Observer Observer
 
+	// FireLocks, when set, lets one node of a cluster write each fire
+	// (see FireLocks); nil: this node writes every fire it fires.
+	FireLocks FireLocks
+	// MaxHeldFires bounds the fires held in memory while the store does
+	// not answer, default DefaultMaxHeldFires (see held).
+	MaxHeldFires int
+
 	// EagerActors spawns every schedule's actor at Apply and keeps it,
 	// instead of leaving the schedules with nothing to catch up dormant
 	// until their first fire and handing rarely firing ones back after each
@@ -102,6 +109,7 @@ func (o *Options) setDefaults() error {
 	defInt(&o.Supervisors, supervisorShards())
 	defInt(&o.BatchSize, 2000)
 	defInt(&o.MaxAttempts, 5)
+	defInt(&o.MaxHeldFires, DefaultMaxHeldFires)
 	def(&o.Lease, time.Minute)
 	def(&o.LeaseMargin, DefaultLeaseMargin)
 	def(&o.LookupTimeout, 30*time.Second)
@@ -189,7 +197,7 @@ func (rt *Runtime) Start(ctx context.Context) error {
 	rt.pool = newPool(rt)
 	rt.claimer = newClaimer(rt)
 	rt.recorder = newRecorder(rt)
-	rt.recorder.b.start(rt.writes)
+	rt.recorder.start(rt.writes)
 	rt.outcomes = newBatcher(rt.opts.BatchSize, transitionBatch(rt))
 	rt.outcomes.start(rt.writes)
 
@@ -379,7 +387,7 @@ func (rt *Runtime) stop(ctx context.Context, grace time.Duration) error {
 	if rt.mailboxes != nil {
 		rt.mailboxes.stop()
 	}
-	rt.recorder.b.stop()
+	rt.recorder.stop()
 	rt.stopAccepting()
 	<-rt.dispatcherDone
 	<-rt.claimerDone

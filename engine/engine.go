@@ -17,6 +17,7 @@ import (
 	"github.com/herald-social/herald/actors"
 	"github.com/herald-social/herald/admin"
 	"github.com/herald-social/herald/clock"
+	"github.com/herald-social/herald/cluster"
 	"github.com/herald-social/herald/internal/gctarget"
 	"github.com/herald-social/herald/platform/dryrun"
 	"github.com/herald-social/herald/platform/x"
@@ -130,6 +131,9 @@ func (e *Engine) start(ctx context.Context) (err error) {
 		Store: e.store, Platform: pf, Clock: e.clock, Logger: e.logger, Node: e.cfg.NodeID,
 		Publishers: e.cfg.Publishers, Lease: e.cfg.Lease,
 		DeadLetterWebhook: e.cfg.DeadLetterWebhook, DeadLetterSecret: e.cfg.DeadLetterSecret,
+	}
+	if e.redis != nil {
+		opts.FireLocks = cluster.NewFireLocks(e.redis, e.cfg.RedisPrefix, e.cfg.NodeID, 0)
 	}
 	e.instrument(&opts)
 	rt, err := actors.New(opts)

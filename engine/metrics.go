@@ -45,6 +45,10 @@ type engineMetrics struct {
 	deadLetters *prometheus.CounterVec   // schedule_id, reason
 	restarts    prometheus.Counter
 	snapshots   *prometheus.CounterVec // account
+	fireWrites  prometheus.Counter
+	fireLocks   *prometheus.CounterVec // result
+	redisTrips  *prometheus.CounterVec // op
+	dropped     *prometheus.CounterVec // reason
 
 	stateOnce sync.Once // the stateCollector is registered once
 }
@@ -101,6 +105,22 @@ func newEngineMetrics() *engineMetrics {
 		Name: "herald_metrics_snapshots_total",
 		Help: "Post metrics snapshots captured and stored, by account.",
 	}, []string{"account"})
+	m.fireWrites = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "herald_fire_writes_total",
+		Help: "Fires this node wrote to the store (committed writes, fires written after a lost lock's check included). Summed over the nodes and divided by the fires: store writes per fire.",
+	})
+	m.fireLocks = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "herald_fire_locks_total",
+		Help: "Fire locks asked of Redis, by result: won (this node writes the fire), lost (another node does; checked later), error (Redis did not answer; this node writes it).",
+	}, []string{"result"})
+	m.redisTrips = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "herald_redis_round_trips_total",
+		Help: "Round trips to Redis, by operation (fire_lock, fire_done, fire_verify).",
+	}, []string{"op"})
+	m.dropped = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "herald_fires_dropped_total",
+		Help: "Fires dropped unrecorded, by reason (store_unavailable: the store did not answer and the held fires reached their bound); the node's next start catches them up.",
+	}, []string{"reason"})
 
 	// Series of known, small label sets start at zero, so that rate() and
 	// alerts see their first increase.
@@ -110,9 +130,16 @@ func newEngineMetrics() *engineMetrics {
 	for _, r := range actors.SkipReasons() {
 		m.skipped.WithLabelValues(string(r))
 	}
+	for _, r := range []actors.FireLockResult{actors.FireLockWon, actors.FireLockLost, actors.FireLockError} {
+		m.fireLocks.WithLabelValues(string(r))
+	}
+	for _, op := range []actors.FireLockOp{actors.OpFireLock, actors.OpFireDone, actors.OpFireVerify} {
+		m.redisTrips.WithLabelValues(string(op))
+	}
+	m.dropped.WithLabelValues(actors.DropStoreUnavailable)
 
 	m.registry.MustRegister(m.reloads, m.fires, m.skipped, m.lateness, m.transitions, m.publishes,
-		m.deadLetters, m.restarts, m.snapshots,
+		m.deadLetters, m.restarts, m.snapshots, m.fireWrites, m.fireLocks, m.redisTrips, m.dropped,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -149,6 +176,22 @@ func (m *engineMetrics) ActorRestarted() { m.restarts.Inc() }
 
 func (m *engineMetrics) MetricsCaptured(account string, n int) {
 	m.snapshots.WithLabelValues(account).Add(float64(n))
+}
+
+func (m *engineMetrics) FireWrites(n int) { m.fireWrites.Add(float64(n)) }
+
+func (m *engineMetrics) FireLocks(result actors.FireLockResult, n int) {
+	if n > 0 {
+		m.fireLocks.WithLabelValues(string(result)).Add(float64(n))
+	}
+}
+
+func (m *engineMetrics) FireLockRoundTrip(op actors.FireLockOp) {
+	m.redisTrips.WithLabelValues(string(op)).Inc()
+}
+
+func (m *engineMetrics) FireDropped(_ string, reason string) {
+	m.dropped.WithLabelValues(reason).Inc()
 }
 
 var _ actors.Observer = (*engineMetrics)(nil)

@@ -117,6 +117,45 @@ func TestObserverSeries(t *testing.T) {
 				herald_metrics_snapshots_total{account="other"} 1
 			`,
 		},
+		{
+			name:   "fire writes",
+			events: func(o actors.Observer) { o.FireWrites(20); o.FireWrites(3) },
+			metric: "herald_fire_writes_total",
+			want:   `herald_fire_writes_total 23`,
+		},
+		{
+			name: "fire locks by result, every result from zero",
+			events: func(o actors.Observer) {
+				o.FireLocks(actors.FireLockWon, 12)
+				o.FireLocks(actors.FireLockLost, 8)
+			},
+			metric: "herald_fire_locks_total",
+			want: `
+				herald_fire_locks_total{result="error"} 0
+				herald_fire_locks_total{result="lost"} 8
+				herald_fire_locks_total{result="won"} 12
+			`,
+		},
+		{
+			name: "redis round trips by op",
+			events: func(o actors.Observer) {
+				o.FireLockRoundTrip(actors.OpFireLock)
+				o.FireLockRoundTrip(actors.OpFireLock)
+				o.FireLockRoundTrip(actors.OpFireDone)
+			},
+			metric: "herald_redis_round_trips_total",
+			want: `
+				herald_redis_round_trips_total{op="fire_done"} 1
+				herald_redis_round_trips_total{op="fire_lock"} 2
+				herald_redis_round_trips_total{op="fire_verify"} 0
+			`,
+		},
+		{
+			name:   "dropped fires by reason, no schedule label",
+			events: func(o actors.Observer) { o.FireDropped("daily", actors.DropStoreUnavailable) },
+			metric: "herald_fires_dropped_total",
+			want:   `herald_fires_dropped_total{reason="store_unavailable"} 1`,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
