@@ -129,15 +129,23 @@ func TestClaimsOnlyWhatPublishersCanStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.advanceTo(t0.Add(time.Minute))
+	// The whole burst in the publishers' queue before X's time passes: a
+	// job queued after the clock moved would not have waited.
+	h.eventually("the burst queued", func() bool { return len(rt.pool.jobs) == 7 })
 	for done := 0; done < 8; done++ {
 		h.eventually(fmt.Sprintf("publish %d under way", done+1), func() bool {
 			_, _, _, n := pf.snapshot()
 			return n == 1
 		})
 		if done > 0 {
-			if r, w := h.count(store.StatusRunning), h.count(store.StatusRetrying)+h.count(store.StatusPlanned); r != 1 || w != 7-done {
-				t.Fatalf("after %d publishes: %d running, %d waiting unclaimed; want 1 and %d", done, r, w, 7-done)
-			}
+			// The first burst was claimed whole (no pace yet), and what of
+			// it waited past maxQueueWait is being given back while the
+			// next publish starts: the counts settle, or the node claimed
+			// more than its one publisher can start.
+			h.eventually(fmt.Sprintf("after %d publishes: 1 running, %d waiting unclaimed", done, 7-done), func() bool {
+				r, w := h.count(store.StatusRunning), h.count(store.StatusRetrying)+h.count(store.StatusPlanned)
+				return r == 1 && w == 7-done
+			})
 		}
 		h.clock.Advance(12 * time.Second) // X takes its time
 		pf.hold <- struct{}{}
