@@ -45,6 +45,8 @@ type engineMetrics struct {
 	deadLetters *prometheus.CounterVec   // schedule_id, reason
 	restarts    prometheus.Counter
 	snapshots   *prometheus.CounterVec // account
+	// configRevisions is set at each heartbeat from the store's nodes.
+	configRevisions prometheus.Gauge
 
 	stateOnce sync.Once // the stateCollector is registered once
 }
@@ -97,6 +99,10 @@ func newEngineMetrics() *engineMetrics {
 		Name: "herald_actor_restarts_total",
 		Help: "Schedule actors restarted by their supervisor after a panic.",
 	})
+	m.configRevisions = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "herald_config_revisions",
+		Help: "Distinct configuration revisions among the live nodes sharing this node's store, as of its last heartbeat: above 1, nodes fire from different schedules.",
+	})
 	m.snapshots = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "herald_metrics_snapshots_total",
 		Help: "Post metrics snapshots captured and stored, by account.",
@@ -112,7 +118,7 @@ func newEngineMetrics() *engineMetrics {
 	}
 
 	m.registry.MustRegister(m.reloads, m.fires, m.skipped, m.lateness, m.transitions, m.publishes,
-		m.deadLetters, m.restarts, m.snapshots,
+		m.deadLetters, m.restarts, m.snapshots, m.configRevisions,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
