@@ -51,7 +51,8 @@ func TestTriggerPublishesOnceNow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if job.Trigger != store.TriggerManual || job.Status != store.StatusRunning || !job.PlannedAt.Equal(t0) {
+	if job.Trigger != store.TriggerManual || job.Status != store.StatusRunning || !job.PlannedAt.Equal(t0) ||
+		job.Revision == "" || job.Revision != rt.currentConfig().Revision || job.FiredBy != "node-a" {
 		t.Errorf("triggered job %+v", job)
 	}
 	h.eventually("published", func() bool {
