@@ -8,20 +8,10 @@ import (
 	"github.com/herald-social/herald/store"
 )
 
-// Pause is an operator's pause of one schedule.
-type Pause struct {
-	Note  string
-	At    time.Time
-	Until time.Time // zero: until resumed
-}
-
-// Active reports whether the pause holds at now.
-func (p Pause) Active(now time.Time) bool { return p.Until.IsZero() || now.Before(p.Until) }
-
 // SetPauses replaces the set of paused schedules (by id). Schedule actors
 // read it at each fire: a paused schedule's fires are skipped. The engine
 // owns the durable copy (in the store) and hands every change here.
-func (rt *Runtime) SetPauses(p map[string]Pause) {
+func (rt *Runtime) SetPauses(p map[string]store.Pause) {
 	rt.pauses.Store(&p)
 }
 
@@ -50,7 +40,8 @@ func (rt *Runtime) Trigger(ctx context.Context, scheduleID string) (store.Job, e
 	now := rt.opts.Clock.Now()
 	p := store.CreateJobsParams{
 		Jobs: []store.NewJob{{ScheduleID: scheduleID, PlannedAt: now, DueAt: now, Trigger: store.TriggerManual,
-			CorrelationID: newCorrelationID(), Detail: "triggered by an operator", Render: renderer(cfg.Schedule(scheduleID), now)}},
+			CorrelationID: newCorrelationID(), Detail: "triggered by an operator", Render: renderer(cfg.Schedule(scheduleID), now),
+			Revision: cfg.Revision}},
 		Node: rt.opts.Node, Now: now,
 	}
 	reserved := rt.pool.reserve(1)
@@ -79,3 +70,7 @@ func (rt *Runtime) Trigger(ctx context.Context, scheduleID string) (store.Job, e
 	rt.claimer.wake()
 	return r.Job, nil
 }
+
+// InFlight is how many jobs this node holds the lease of, queued for a
+// publisher or being published: what its heartbeat reports.
+func (rt *Runtime) InFlight() int { return rt.leases.count() }

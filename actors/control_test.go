@@ -17,7 +17,7 @@ func TestPausedFiresAreSkippedUntilTheyEnd(t *testing.T) {
 	if _, err := rt.Apply(context.Background(), h.load(twoSchedules), nil, "test"); err != nil {
 		t.Fatal(err)
 	}
-	rt.SetPauses(map[string]Pause{"every-minute": {Note: "incident", At: t0, Until: t0.Add(150 * time.Second)}})
+	rt.SetPauses(map[string]store.Pause{"every-minute": {Note: "incident", At: t0, Until: t0.Add(150 * time.Second)}})
 	h.advanceTo(t0.Add(time.Minute))
 	h.advanceTo(t0.Add(2 * time.Minute))
 	h.advanceTo(t0.Add(3 * time.Minute))
@@ -51,7 +51,8 @@ func TestTriggerPublishesOnceNow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if job.Trigger != store.TriggerManual || job.Status != store.StatusRunning || !job.PlannedAt.Equal(t0) {
+	if job.Trigger != store.TriggerManual || job.Status != store.StatusRunning || !job.PlannedAt.Equal(t0) ||
+		job.Revision == "" || job.Revision != rt.currentConfig().Revision || job.FiredBy != "node-a" {
 		t.Errorf("triggered job %+v", job)
 	}
 	h.eventually("published", func() bool {

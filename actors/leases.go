@@ -144,3 +144,10 @@ func (l *leases) renew(ctx context.Context) {
 		l.mu.Unlock()
 	}
 }
+
+// count is how many leases this node holds (queued or in flight).
+func (l *leases) count() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.held)
+}

@@ -153,7 +153,7 @@ type Runtime struct {
 	// half-applied one and needs no message to learn of it.
 	config atomic.Pointer[schedules.Config]
 	// pauses are the schedules an operator paused (see SetPauses).
-	pauses atomic.Pointer[map[string]Pause]
+	pauses atomic.Pointer[map[string]store.Pause]
 
 	// accepting ends when Stop begins: no new claims. inflight ends when
 	// the grace period is over: publishes still running are abandoned
@@ -358,6 +358,15 @@ func (rt *Runtime) Apply(ctx context.Context, cfg *schedules.Config, last map[st
 
 // currentConfig is the configuration last applied (nil before the first).
 func (rt *Runtime) currentConfig() *schedules.Config { return rt.config.Load() }
+
+// revision is the revision of the configuration last applied, recorded on
+// each fire ("" before the first).
+func (rt *Runtime) revision() string {
+	if cfg := rt.config.Load(); cfg != nil {
+		return cfg.Revision
+	}
+	return ""
+}
 
 // Stop shuts down in order: stop firing (the schedule actors and their
 // timers), flush the fires already taken, stop claiming, let in-flight

@@ -192,6 +192,9 @@ func testSchedulesFireAndPublish(t *testing.T, h *harness) {
 		if j.Run != int64(i+1) || len(j.PostIDs) != 2 {
 			t.Errorf("job %d: run %d, posts %v", i, j.Run, j.PostIDs)
 		}
+		if cfg := rt.currentConfig(); j.Revision == "" || j.Revision != cfg.Revision || j.FiredBy != "node-a" {
+			t.Errorf("job %d: fired by %q from revision %q, want node-a and %q", i, j.FiredBy, j.Revision, cfg.Revision)
+		}
 	}
 	if got := h.jobs("hourly"); len(got) != 0 {
 		t.Errorf("hourly fired early: %+v", got)

@@ -70,7 +70,7 @@ func (a *scheduleActor) start(c actor.Context) {
 		a.rt.recorder.record(store.NewJob{
 			ScheduleID: s.ID, PlannedAt: f.Planned, DueAt: f.At, Status: store.StatusMissed,
 			Trigger: store.TriggerScheduled, CorrelationID: newCorrelationID(),
-			Detail: "missed: beyond catch-up " + s.Catchup.String(),
+			Detail: "missed: beyond catch-up " + s.Catchup.String(), Revision: a.rt.revision(),
 		})
 	}
 	if plan.Truncated {
@@ -97,6 +97,7 @@ func (a *scheduleActor) fire(c actor.Context, f schedules.Fire, trigger store.Tr
 	a.rt.recorder.record(store.NewJob{
 		ScheduleID: a.schedule.ID, PlannedAt: f.Planned, DueAt: f.At,
 		Trigger: trigger, CorrelationID: newCorrelationID(), Render: renderer(a.schedule, f.Planned),
+		Revision: a.rt.revision(),
 	})
 }
 

@@ -12,7 +12,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/herald-social/herald/actors"
 	"github.com/herald-social/herald/schedules"
 	"github.com/herald-social/herald/store"
 )
@@ -33,11 +32,11 @@ type Backend interface {
 	// Redis reports Redis's health: configured false when there is none.
 	Redis(ctx context.Context) (configured bool, err error)
 	// Pauses are the schedules paused now, by id.
-	Pauses(ctx context.Context) (map[string]actors.Pause, error)
+	Pauses(ctx context.Context) (map[string]store.Pause, error)
 	// Pause pauses a schedule (replacing an earlier pause); Resume ends a
 	// pause (a no-op when there is none). Both are durable and reach every
 	// node.
-	Pause(ctx context.Context, id string, p actors.Pause) error
+	Pause(ctx context.Context, p store.Pause) error
 	Resume(ctx context.Context, id string) error
 	// Journal logs ("job transition") and counts a transition the API made.
 	Journal(ctx context.Context, c store.Change)
@@ -45,6 +44,9 @@ type Backend interface {
 	Trigger(ctx context.Context, id string) (store.Job, error)
 	// Nodes lists the nodes sharing the store, from their heartbeats.
 	Nodes(ctx context.Context) ([]NodeInfo, error)
+	// Warnings are what an operator should know about the cluster (for
+	// example nodes sharing a store without Redis), for GetStatus.
+	Warnings() []string
 	// Accounts lists the configured accounts, by name, with the state of
 	// their credentials (problems reading it are in each one's state).
 	Accounts(ctx context.Context) []Account
@@ -54,13 +56,24 @@ type Backend interface {
 
 // NodeInfo describes one node.
 type NodeInfo struct {
-	ID        string
+	ID string
+	// Address is where the node's API is reached.
+	Address   string
 	Version   string
 	Revision  string
 	DryRun    bool
 	StartedAt time.Time
 	LastSeen  time.Time
 	Alive     bool
+	// RedisHealth and StoreHealth are as of the node's last heartbeat (see
+	// store.Node).
+	RedisHealth string
+	StoreHealth string
+	// InFlight counts the jobs the node holds the lease of.
+	InFlight int
+	// RevisionMismatch: the node is alive and its revision is not the most
+	// common among the live nodes.
+	RevisionMismatch bool
 }
 
 // Reload is the outcome of one configuration load.

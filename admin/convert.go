@@ -6,7 +6,6 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/herald-social/herald/actors"
 	adminv1 "github.com/herald-social/herald/proto/herald/admin/v1"
 	"github.com/herald-social/herald/schedules"
 	"github.com/herald-social/herald/store"
@@ -55,7 +54,7 @@ func jobToProto(j store.Job) *adminv1.Job {
 		Trigger: string(j.Trigger), CorrelationId: j.CorrelationID, Node: j.Node, LeaseUntil: ts(j.LeaseUntil),
 		PostIds: j.PostIDs, LastError: j.LastError, DeadReason: j.DeadReason,
 		CreatedAt: ts(j.CreatedAt), UpdatedAt: ts(j.UpdatedAt),
-		Post: frozenPostToProto(j.Post), FirstSentAt: ts(j.FirstSentAt),
+		Post: frozenPostToProto(j.Post), FirstSentAt: ts(j.FirstSentAt), ConfigRevision: j.Revision, FiredBy: j.FiredBy,
 	}
 }
 
@@ -98,12 +97,14 @@ func reloadToProto(r Reload) *adminv1.ReloadResult {
 }
 
 func nodeToProto(n NodeInfo) *adminv1.Node {
-	return &adminv1.Node{Id: n.ID, Version: n.Version, ConfigRevision: n.Revision, StartedAt: ts(n.StartedAt), LastSeen: ts(n.LastSeen), Alive: n.Alive}
+	return &adminv1.Node{Id: n.ID, Version: n.Version, ConfigRevision: n.Revision, StartedAt: ts(n.StartedAt), LastSeen: ts(n.LastSeen),
+		Alive: n.Alive, Address: n.Address, DryRun: n.DryRun, RedisHealth: n.RedisHealth, StoreHealth: n.StoreHealth,
+		JobsInFlight: int32(n.InFlight), RevisionMismatch: n.RevisionMismatch}
 }
 
 // scheduleToProto describes a schedule; next is its next fire after now
 // (none when it is disabled or finished).
-func scheduleToProto(s *schedules.Schedule, p *actors.Pause, now time.Time) *adminv1.Schedule {
+func scheduleToProto(s *schedules.Schedule, p *store.Pause, now time.Time) *adminv1.Schedule {
 	out := &adminv1.Schedule{
 		Id: s.ID, Account: s.Account, Kind: s.Kind.String(), Expr: s.Expr, Timezone: s.Timezone, Enabled: s.Enabled,
 		Source: &adminv1.SourcePosition{File: s.Source.File, Line: int32(s.Source.Line), Column: int32(s.Source.Col)},

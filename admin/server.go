@@ -11,7 +11,6 @@ import (
 
 	"connectrpc.com/connect"
 
-	"github.com/herald-social/herald/actors"
 	adminv1 "github.com/herald-social/herald/proto/herald/admin/v1"
 	"github.com/herald-social/herald/proto/herald/admin/v1/adminv1connect"
 	"github.com/herald-social/herald/schedules"
@@ -97,6 +96,7 @@ func (s *Server) GetStatus(ctx context.Context, _ *connect.Request[adminv1.GetSt
 	default:
 		out.Redis = &adminv1.Health{State: "ok"}
 	}
+	out.Warnings = s.b.Warnings()
 	for _, a := range s.b.Accounts(hctx) {
 		out.Accounts = append(out.Accounts, accountToProto(a))
 	}
@@ -147,7 +147,7 @@ func (s *Server) ListSchedules(ctx context.Context, req *connect.Request[adminv1
 		if sc.ID <= after || len(page) > size {
 			continue
 		}
-		var pp *actors.Pause
+		var pp *store.Pause
 		if paused {
 			pp = &p
 		}
@@ -266,7 +266,7 @@ func (s *Server) GetSchedule(ctx context.Context, req *connect.Request[adminv1.G
 		return nil, storeError(err)
 	}
 	now := s.b.Now()
-	var pp *actors.Pause
+	var pp *store.Pause
 	if p, ok := pauses[sc.ID]; ok {
 		pp = &p
 	}
@@ -325,7 +325,7 @@ func (s *Server) PauseSchedule(ctx context.Context, req *connect.Request[adminv1
 		return nil, err
 	}
 	now := s.b.Now()
-	p := actors.Pause{Note: m.Note, At: now}
+	p := store.Pause{ScheduleID: sc.ID, Note: m.Note, At: now}
 	if m.Until != nil {
 		if err := m.Until.CheckValid(); err != nil {
 			return nil, invalid("until", "%v", err)
@@ -335,7 +335,7 @@ func (s *Server) PauseSchedule(ctx context.Context, req *connect.Request[adminv1
 			return nil, invalid("until", "%s is not in the future", p.Until.UTC().Format(time.RFC3339))
 		}
 	}
-	if err := s.b.Pause(ctx, sc.ID, p); err != nil {
+	if err := s.b.Pause(ctx, p); err != nil {
 		return nil, storeError(err)
 	}
 	s.audit(ctx, "schedule paused", slog.String("schedule_id", sc.ID), slog.String("note", m.Note))

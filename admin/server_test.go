@@ -12,7 +12,6 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/herald-social/herald/actors"
 	"github.com/herald-social/herald/admin"
 	adminv1 "github.com/herald-social/herald/proto/herald/admin/v1"
 	"github.com/herald-social/herald/proto/herald/admin/v1/adminv1connect"
@@ -27,6 +26,8 @@ var t0 = time.Date(2026, 3, 8, 9, 0, 0, 0, time.UTC)
 type backend struct {
 	st       store.Store
 	accounts []admin.Account
+	nodes    []admin.NodeInfo // nil: this node alone
+	warnings []string
 }
 
 func (b *backend) Info() admin.NodeInfo {
@@ -36,19 +37,23 @@ func (b *backend) Config() *schedules.Config { return nil }
 func (b *backend) LastReload() admin.Reload {
 	return admin.Reload{Result: "ok", Trigger: "start", At: t0}
 }
-func (b *backend) Reload(context.Context) (admin.Reload, error)            { return b.LastReload(), nil }
-func (b *backend) Store() store.Store                                      { return b.st }
-func (b *backend) Redis(context.Context) (bool, error)                     { return false, nil }
-func (b *backend) Pauses(context.Context) (map[string]actors.Pause, error) { return nil, nil }
-func (b *backend) Pause(context.Context, string, actors.Pause) error       { return nil }
-func (b *backend) Resume(context.Context, string) error                    { return nil }
-func (b *backend) Journal(context.Context, store.Change)                   {}
+func (b *backend) Reload(context.Context) (admin.Reload, error)           { return b.LastReload(), nil }
+func (b *backend) Store() store.Store                                     { return b.st }
+func (b *backend) Redis(context.Context) (bool, error)                    { return false, nil }
+func (b *backend) Pauses(context.Context) (map[string]store.Pause, error) { return nil, nil }
+func (b *backend) Pause(context.Context, store.Pause) error               { return nil }
+func (b *backend) Resume(context.Context, string) error                   { return nil }
+func (b *backend) Journal(context.Context, store.Change)                  {}
 func (b *backend) Trigger(context.Context, string) (store.Job, error) {
 	return store.Job{}, nil
 }
 func (b *backend) Nodes(context.Context) ([]admin.NodeInfo, error) {
+	if b.nodes != nil {
+		return b.nodes, nil
+	}
 	return []admin.NodeInfo{b.Info()}, nil
 }
+func (b *backend) Warnings() []string                       { return b.warnings }
 func (b *backend) Now() time.Time                           { return t0.Add(time.Hour) }
 func (b *backend) Accounts(context.Context) []admin.Account { return b.accounts }
 
@@ -93,7 +98,7 @@ func TestJobShowsItsFrozenPost(t *testing.T) {
 	frozen := &store.FrozenPost{Account: "brand", Texts: []string{"Tip 7: pin your versions.", "Why: reproducible builds."},
 		Media: []store.FrozenMedia{{Path: "media/tip7.png", Alt: "a pinned version"}}}
 	res, err := st.CreateJobs(ctx, store.CreateJobsParams{Node: "n1", Now: t0, ClaimLeaseUntil: t0.Add(time.Minute),
-		Jobs: []store.NewJob{{ScheduleID: "tips", PlannedAt: t0, Post: frozen}, {ScheduleID: "tips", PlannedAt: t0.Add(24 * time.Hour)}}})
+		Jobs: []store.NewJob{{ScheduleID: "tips", PlannedAt: t0, Post: frozen, Revision: "rev-7"}, {ScheduleID: "tips", PlannedAt: t0.Add(24 * time.Hour)}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,6 +106,9 @@ func TestJobShowsItsFrozenPost(t *testing.T) {
 		t.Fatal("the due job was not claimed")
 	}
 	running := res[0].Claim.Job
+	if running.FiredBy != "n1" {
+		t.Fatalf("the job was fired by %q, want n1", running.FiredBy)
+	}
 	expires := t0.Add(24 * time.Hour)
 	uploaded := []store.FrozenMedia{{Path: "media/tip7.png", Alt: "a pinned version", Digest: "sha256:9f86d081884c7d65", Size: 20480,
 		MediaID: "1790000000000000100", ExpiresAt: expires}}
@@ -122,6 +130,9 @@ func TestJobShowsItsFrozenPost(t *testing.T) {
 		}
 		if !proto.Equal(got.Msg.Job.GetPost(), want) {
 			t.Errorf("%s GetJob post = %v, want %v", name, got.Msg.Job.GetPost(), want)
+		}
+		if got.Msg.Job.GetFiredBy() != "n1" || got.Msg.Job.GetConfigRevision() != "rev-7" {
+			t.Errorf("%s GetJob fired by %q from revision %q, want n1 and rev-7", name, got.Msg.Job.GetFiredBy(), got.Msg.Job.GetConfigRevision())
 		}
 		if !got.Msg.Job.GetFirstSentAt().AsTime().Equal(sent) {
 			t.Errorf("%s GetJob first_sent_at = %v, want %v", name, got.Msg.Job.GetFirstSentAt(), sent)
@@ -168,6 +179,42 @@ func TestStatusReportsAccounts(t *testing.T) {
 			if !proto.Equal(got.Msg.Accounts[i], want[i]) {
 				t.Errorf("%s accounts[%d] = %v, want %v", name, i, got.Msg.Accounts[i], want[i])
 			}
+		}
+	}
+}
+
+// TestNodesAndWarnings: ListNodes carries every field of each node, the
+// revision mismatch included, and GetStatus the backend's warnings, over
+// every protocol.
+func TestNodesAndWarnings(t *testing.T) {
+	t.Parallel()
+	nodes := []admin.NodeInfo{
+		{ID: "n1", Address: "http://n1:8080", Version: "v1", Revision: "rev-a", StartedAt: t0, LastSeen: t0.Add(time.Hour), Alive: true,
+			RedisHealth: "ok", StoreHealth: "ok", InFlight: 3},
+		{ID: "n2", Address: "http://n2:8080", Version: "v1", Revision: "rev-b", DryRun: true, StartedAt: t0, LastSeen: t0.Add(time.Hour),
+			Alive: true, RedisHealth: "degraded: refused", StoreHealth: "ok", RevisionMismatch: true},
+	}
+	want := []*adminv1.Node{
+		{Id: "n1", Address: "http://n1:8080", Version: "v1", ConfigRevision: "rev-a", StartedAt: timestamppb.New(t0),
+			LastSeen: timestamppb.New(t0.Add(time.Hour)), Alive: true, RedisHealth: "ok", StoreHealth: "ok", JobsInFlight: 3},
+		{Id: "n2", Address: "http://n2:8080", Version: "v1", ConfigRevision: "rev-b", DryRun: true, StartedAt: timestamppb.New(t0),
+			LastSeen: timestamppb.New(t0.Add(time.Hour)), Alive: true, RedisHealth: "degraded: refused", StoreHealth: "ok", RevisionMismatch: true},
+	}
+	warning := "2 live nodes share this store without Redis: every node writes every fire and counts rate limits alone"
+	b := &backend{st: openStore(t), nodes: nodes, warnings: []string{warning}}
+	for name, c := range serve(t, b) {
+		got, err := c.ListNodes(context.Background(), connect.NewRequest(&adminv1.ListNodesRequest{}))
+		if err != nil || len(got.Msg.Nodes) != len(want) {
+			t.Fatalf("%s ListNodes = %v, %v", name, got, err)
+		}
+		for i := range want {
+			if !proto.Equal(got.Msg.Nodes[i], want[i]) {
+				t.Errorf("%s nodes[%d] = %v, want %v", name, i, got.Msg.Nodes[i], want[i])
+			}
+		}
+		st, err := c.GetStatus(context.Background(), connect.NewRequest(&adminv1.GetStatusRequest{}))
+		if err != nil || len(st.Msg.Warnings) != 1 || st.Msg.Warnings[0] != warning {
+			t.Fatalf("%s GetStatus warnings = %q, %v", name, st, err)
 		}
 	}
 }

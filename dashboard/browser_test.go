@@ -41,6 +41,16 @@ func TestPage(t *testing.T) {
 		p.Do("see the schedules", chromedp.WaitVisible(chromedp.CSS(row)))
 		p.WaitText(row+` [data-testid="last-outcome"]`, "succeeded")
 		p.WaitText(`[data-testid="status-node"]`, "node-a")
+		p.WaitText(`[data-testid="status-warning"]`, "2 live nodes share this store without Redis")
+		// The nodes: node-c runs another revision than the others, and
+		// says so; node-a does not.
+		p.WaitText(browsertest.Row("node-row", "node-c"), "http://node-c:8080")
+		p.WaitText(browsertest.Row("node-row", "node-c")+` [data-testid="revision-mismatch"]`, "≠ cluster")
+		p.WaitText(browsertest.Row("node-row", "node-c"), "degraded: i/o timeout")
+		p.WaitText(browsertest.Row("node-row", "node-a"), "http://node-a:8080")
+		if n := browsertest.Eval[int](p, `document.querySelectorAll('[data-testid="revision-mismatch"]').length`); n != 1 {
+			t.Errorf("%d nodes marked with another revision, want 1 (node-c)", n)
+		}
 
 		// The filter asks the server.
 		p.Do("filter", chromedp.SendKeys(chromedp.CSS(`[data-testid="schedule-filter"]`), "news"))

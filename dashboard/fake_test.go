@@ -61,6 +61,7 @@ func newFakeAPI(tokens map[string]string) *fakeAPI {
 			SchedulesLoaded: 2, DryRun: true,
 			LastReload: &adminv1.ReloadResult{Result: "ok", Trigger: "start", Revision: "rev-0123456789abcdef", Added: 2, At: ts(0)},
 			Store:      &adminv1.Health{State: "ok"}, Redis: &adminv1.Health{State: "not_configured"},
+			Warnings: []string{"2 live nodes share this store without Redis: every node writes every fire and counts rate limits alone"},
 			Accounts: []*adminv1.AccountStatus{
 				{Name: "brand", Auth: "oauth2", AuthState: adminv1.AuthState_AUTH_STATE_OK},
 				{Name: "news", Auth: "oauth1", DryRun: true, AuthState: adminv1.AuthState_AUTH_STATE_OK},
@@ -189,8 +190,11 @@ func (f *fakeAPI) ListNodes(_ context.Context, req *connect.Request[adminv1.List
 		return nil, err
 	}
 	return connect.NewResponse(&adminv1.ListNodesResponse{Nodes: []*adminv1.Node{
-		{Id: "node-a", Version: "v1.2.3", ConfigRevision: "rev-0123456789abcdef", StartedAt: ts(0), LastSeen: ts(time.Minute), Alive: true},
+		{Id: "node-a", Version: "v1.2.3", ConfigRevision: "rev-0123456789abcdef", StartedAt: ts(0), LastSeen: ts(time.Minute), Alive: true,
+			Address: "http://node-a:8080", RedisHealth: "ok", StoreHealth: "ok", JobsInFlight: 2},
 		{Id: "node-b", Version: "v1.2.2", ConfigRevision: "rev-0123456789abcdef", StartedAt: ts(0), LastSeen: ts(0)},
+		{Id: "node-c", Version: "v1.2.3", ConfigRevision: "rev-fedcba9876543210", StartedAt: ts(0), LastSeen: ts(time.Minute), Alive: true,
+			Address: "http://node-c:8080", RedisHealth: "degraded: i/o timeout", StoreHealth: "ok", RevisionMismatch: true},
 	}}), nil
 }
 

@@ -53,6 +53,7 @@ type Engine struct {
 	stopBeats context.CancelFunc
 	beatsDone chan struct{}
 	startedAt time.Time
+	members   members
 
 	mu       sync.Mutex // guards the fields below, read by health checks
 	current  *schedules.Config
@@ -147,10 +148,8 @@ func (e *Engine) start(ctx context.Context) (err error) {
 	if err := e.startHTTP(); err != nil {
 		return err
 	}
-	if m, _, err := e.readPauses(ctx); err != nil {
+	if err := e.refreshPauses(ctx); err != nil {
 		return err
-	} else {
-		e.applyPauses(m)
 	}
 	// A node whose first configuration is not applied would sit idle until
 	// a file changed: fail the start instead, so that it is seen (and its
@@ -268,7 +267,7 @@ func (e *Engine) shutdown() error {
 	if e.stopBeats != nil {
 		e.stopBeats()
 		<-e.beatsDone
-		if err := e.beat(ctx, true); err != nil {
+		if err := e.removeNode(ctx); err != nil {
 			e.logger.Warn("removing this node's heartbeat failed", slog.String("error", err.Error()))
 		}
 	}

@@ -49,6 +49,8 @@ type engineMetrics struct {
 	fireLocks   *prometheus.CounterVec // result
 	redisTrips  *prometheus.CounterVec // op
 	dropped     *prometheus.CounterVec // reason
+	// configRevisions is set at each heartbeat from the store's nodes.
+	configRevisions prometheus.Gauge
 
 	stateOnce sync.Once // the stateCollector is registered once
 }
@@ -101,6 +103,10 @@ func newEngineMetrics() *engineMetrics {
 		Name: "herald_actor_restarts_total",
 		Help: "Schedule actors restarted by their supervisor after a panic.",
 	})
+	m.configRevisions = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "herald_config_revisions",
+		Help: "Distinct configuration revisions among the live nodes sharing this node's store, as of its last heartbeat: above 1, nodes fire from different schedules.",
+	})
 	m.snapshots = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "herald_metrics_snapshots_total",
 		Help: "Post metrics snapshots captured and stored, by account.",
@@ -139,7 +145,7 @@ func newEngineMetrics() *engineMetrics {
 	m.dropped.WithLabelValues(actors.DropStoreUnavailable)
 
 	m.registry.MustRegister(m.reloads, m.fires, m.skipped, m.lateness, m.transitions, m.publishes,
-		m.deadLetters, m.restarts, m.snapshots, m.fireWrites, m.fireLocks, m.redisTrips, m.dropped,
+		m.deadLetters, m.restarts, m.snapshots, m.fireWrites, m.fireLocks, m.redisTrips, m.dropped, m.configRevisions,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -417,7 +417,7 @@ func TestRuntimeReportsThroughTheMetrics(t *testing.T) {
 		"late":     &platform.DeferredError{Until: t0.Add(time.Hour), Reason: "window used up"},
 	}}
 	rt := startRuntime(t, actors.Options{Platform: pf, Clock: clk, Observer: m})
-	rt.SetPauses(map[string]actors.Pause{"paused": {At: t0}})
+	rt.SetPauses(map[string]store.Pause{"paused": {At: t0}})
 	// hourly last fired 5h ago: t0-4h .. t0-1h are missed, t0 (10s ago,
 	// within its 1m catch-up) is published now, 10s late.
 	if _, err := rt.Apply(ctx, loadConfig(t, observedPlan), map[string]store.Fire{"hourly": {PlannedAt: t0.Add(-5 * time.Hour)}}, "test"); err != nil {

@@ -11,7 +11,10 @@
 //   - a small versioned key-value state (GetState, PutState) for what every
 //     node shares and must not overwrite blindly: OAuth refresh tokens,
 //     which X rotates on each refresh (stored encrypted by the caller), and
-//     cursors such as the dead-letter webhook's.
+//     cursors such as the dead-letter webhook's;
+//   - the nodes of a cluster (Heartbeat, ListNodes) and the operators'
+//     pauses (Pause, Resume, ListPauses): small tables written outside the
+//     job writes' serialisation, so neither slows a burst of fires.
 //
 // This package holds only the contract: the [Store] interface, the domain
 // types, the transition table and the sentinel errors. Implementations live

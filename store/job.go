@@ -67,6 +67,13 @@ type Job struct {
 	// A post of the account created before it is not this job's. Zero
 	// while the job has never sent. An operator's retry keeps it.
 	FirstSentAt time.Time
+	// Revision is the configuration revision of the node that recorded the
+	// fire (NewJob.Revision); empty for jobs recorded before Herald kept
+	// it. Nodes that disagree on it fire from different schedules.
+	Revision string
+	// FiredBy is the node that recorded the fire (CreateJobsParams.Node);
+	// empty for jobs recorded before Herald kept it.
+	FiredBy string
 	// CreatedAt and UpdatedAt are the caller's Now at creation and at the
 	// last change.
 	CreatedAt time.Time

@@ -18,6 +18,9 @@ type NewJob struct {
 	CorrelationID string
 	// Detail goes into the creation event (for example why it was missed).
 	Detail string
+	// Revision is the configuration revision the fire was computed from,
+	// stored as Job.Revision.
+	Revision string
 	// Post, when set, is frozen on the job at its creation (see
 	// FrozenPost). A fire already recorded keeps the post it has.
 	Post *FrozenPost
@@ -34,7 +37,8 @@ type NewJob struct {
 // CreateJobsParams records a batch of fires.
 type CreateJobsParams struct {
 	Jobs []NewJob
-	// Node is recorded in the creation events.
+	// Node is recorded in the creation events and as each new job's
+	// FiredBy.
 	Node string
 	// Now is the creation time (required).
 	Now time.Time

@@ -148,6 +148,32 @@ type Store interface {
 	// callers encrypt secrets (OAuth refresh tokens) before they get here.
 	PutState(ctx context.Context, params PutStateParams) (int64, error)
 
+	// Heartbeat records a node as seen at params.Now, inserting or
+	// replacing its row (and forgets nodes silent since
+	// params.ForgetBefore). It never waits for job writes: a node's
+	// heartbeat must not slow fires, nor fires its heartbeat.
+	Heartbeat(ctx context.Context, params HeartbeatParams) error
+
+	// RemoveNode deletes a node's row (at graceful shutdown); removing an
+	// absent node is not an error.
+	RemoveNode(ctx context.Context, id string) error
+
+	// ListNodes returns every recorded node, ordered by ID, alive or not:
+	// whether a node is alive is the caller's rule, from LastSeen.
+	ListNodes(ctx context.Context) ([]Node, error)
+
+	// Pause pauses a schedule, replacing its current pause if any. Like
+	// Heartbeat, it does not wait for job writes.
+	Pause(ctx context.Context, params PauseParams) error
+
+	// Resume deletes a schedule's pause; resuming a schedule that is not
+	// paused is not an error.
+	Resume(ctx context.Context, scheduleID string) error
+
+	// ListPauses returns the pauses in force at params.Now, ordered by
+	// schedule ID; expired ones are not listed and may be deleted.
+	ListPauses(ctx context.Context, params ListPausesParams) ([]Pause, error)
+
 	// Migrate applies the embedded migrations the database lacks, in one
 	// transaction; safe to call concurrently (from several nodes) and again.
 	// A database newer than the binary is refused with ErrSchemaTooNew.

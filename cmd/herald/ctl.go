@@ -52,7 +52,8 @@ type ctlCommand struct {
 
 func ctlCommands() []ctlCommand {
 	return []ctlCommand{
-		{"status", "", "the node: version, configuration, last reload, health, accounts", runCtlStatus},
+		{"status", "", "the node: version, configuration, last reload, health, accounts, nodes", runCtlStatus},
+		{"nodes", "", "the nodes sharing the store: address, revision, heartbeat, health", runCtlNodes},
 		{"schedules", "[--filter S] [--account A] [--paused] [--limit N]", "list the loaded schedules", runCtlSchedules},
 		{"schedule", "ID [--next N] [--jobs N]", "one schedule: spec, pause, next fires, latest jobs", runCtlSchedule},
 		{"pause", "ID [--note TEXT] [--until RFC3339|DURATION]", "skip a schedule's fires until resumed or --until", runCtlPause},

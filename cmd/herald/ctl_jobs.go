@@ -125,6 +125,7 @@ func writeJob(w io.Writer, j *adminv1.Job) {
 	fmt.Fprintf(w, "due\t%s\n", fmtTime(j.GetDueAt()))
 	fmt.Fprintf(w, "attempt\t%d (%d failures)\n", j.GetAttempt(), j.GetFailures())
 	fmt.Fprintf(w, "node\t%s\n", orDash(j.GetNode()))
+	fmt.Fprintf(w, "fired by\t%s (revision %s)\n", orDash(j.GetFiredBy()), orDash(j.GetConfigRevision()))
 	if j.GetLeaseUntil() != nil {
 		fmt.Fprintf(w, "lease until\t%s\n", fmtTime(j.GetLeaseUntil()))
 	}

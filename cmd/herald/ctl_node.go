@@ -13,9 +13,10 @@ import (
 func runCtlStatus(c *ctl, args []string) int {
 	fs := c.flagSet("status", `Describes the node: its id and version, the configuration running, the
 last reload (with its errors when it was rejected), the health of the
-store and of Redis, and every configured account with the state of its
-credentials (ok, refresh_in_progress_found: may need re-authorization,
-reauth_required: needs re-authorization).`)
+store and of Redis, warnings about the cluster, every configured account
+with the state of its credentials (ok, refresh_in_progress_found: may need
+re-authorization, reauth_required: needs re-authorization), and the nodes
+sharing the store (see herald ctl nodes).`)
 	if _, code := c.start(fs, args); code != proceed {
 		return code
 	}
@@ -27,6 +28,12 @@ reauth_required: needs re-authorization).`)
 	}
 	s := resp.Msg
 	now := c.env.now()
+	var nodes []*adminv1.Node // only in the table: --json prints the status alone
+	if !c.json {
+		if r, err := c.client.ListNodes(ctx, connect.NewRequest(&adminv1.ListNodesRequest{})); err == nil {
+			nodes = r.Msg.GetNodes()
+		}
+	}
 	return c.print(s, func(w io.Writer) {
 		fmt.Fprintf(w, "node\t%s\n", orDash(s.GetNodeId()))
 		fmt.Fprintf(w, "version\t%s\n", orDash(s.GetVersion()))
@@ -46,7 +53,14 @@ reauth_required: needs re-authorization).`)
 		}
 		fmt.Fprintf(w, "store\t%s\n", healthText(s.GetStore()))
 		fmt.Fprintf(w, "redis\t%s\n", healthText(s.GetRedis()))
+		for _, warning := range s.GetWarnings() {
+			fmt.Fprintf(w, "warning\t%s\n", warning)
+		}
 		writeAccounts(w, s.GetAccounts())
+		if len(nodes) > 0 {
+			fmt.Fprintln(w, "\nnodes")
+			writeNodes(w, nodes, now)
+		}
 	})
 }
 

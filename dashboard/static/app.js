@@ -217,6 +217,7 @@ function renderStatus(s) {
     row("mode", s.dryRun ? "dry run (nothing is published)" : "publishing"),
     row("store", health(s.store)),
     row("redis", health(s.redis)),
+    (s.warnings ?? []).map((w) => row("warning", h("strong", { class: "bad" }, w), "status-warning")),
     row("last reload", r.result
       ? [h("span", { class: `result-${r.result}` }, r.result), ` (${r.trigger ?? "?"}, `, time(r.at),
         `; +${r.added ?? 0} −${r.removed ?? 0} ~${r.changed ?? 0})`]
@@ -246,10 +247,18 @@ function renderReloadErrors(r) {
 async function loadNodes() {
   const resp = await ctx.read("Listing the nodes", "ListNodes");
   if (!resp) return;
-  replace("node-rows", (resp.nodes ?? []).map((n) => h("tr", { "data-testid": "node-row" },
-    h("td", {}, n.id), h("td", {}, n.version ?? ""), h("td", {}, h("code", {}, short(n.configRevision ?? ""))),
+  // A live node whose revision is not the most common among the live
+  // nodes runs another checkout of the configuration: marked, with why.
+  replace("node-rows", (resp.nodes ?? []).map((n) => h("tr", { "data-testid": "node-row", "data-id": n.id },
+    h("td", {}, n.id), h("td", {}, n.address ?? ""), h("td", {}, n.version ?? ""),
+    h("td", {}, h("code", {}, short(n.configRevision ?? "")), n.revisionMismatch
+      ? [" ", h("strong", { class: "bad", "data-testid": "revision-mismatch",
+        title: "runs a configuration revision other than the most common among live nodes" }, "≠ cluster")]
+      : null),
     h("td", {}, time(n.startedAt)), h("td", {}, time(n.lastSeen)),
-    h("td", {}, n.alive ? "yes" : h("strong", { class: "bad" }, "no")))));
+    h("td", {}, n.alive ? "yes" : h("strong", { class: "bad" }, "no")),
+    h("td", {}, n.redisHealth || "none"), h("td", {}, n.storeHealth ?? "—"),
+    h("td", {}, String(n.jobsInFlight ?? 0)))));
 }
 
 async function reload(event) {

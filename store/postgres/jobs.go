@@ -86,8 +86,8 @@ func insertEvents(ctx context.Context, tx pgx.Tx, events []store.Event) error {
 // estimates of unnest, the planner would pick a nested loop: quadratic), and
 // the new jobs are returned from what was inserted without reading it back.
 var createSQL = `WITH input AS (
-	SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $12::text[])
-		WITH ORDINALITY AS i(schedule_id, planned_at, due_at, status, trigger_kind, correlation_id, detail, post, ord)
+	SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $12::text[], $14::text[])
+		WITH ORDINALITY AS i(schedule_id, planned_at, due_at, status, trigger_kind, correlation_id, detail, post, revision, ord)
 ), fresh AS (
 	SELECT DISTINCT ON (i.schedule_id, i.planned_at) i.*
 	FROM input i
@@ -109,11 +109,12 @@ var createSQL = `WITH input AS (
 	FROM (SELECT job_id, due_at FROM ided WHERE claimed ORDER BY due_at, job_id) c
 ), ins AS (
 	INSERT INTO jobs (id, schedule_id, planned_at, due_at, status, attempt, run, trigger_kind, correlation_id, node,
-		lease_until, created_at, updated_at, post, send_floor)
+		lease_until, created_at, updated_at, post, send_floor, revision, fired_by)
 	OVERRIDING SYSTEM VALUE
 	SELECT job_id, schedule_id, planned_at, due_at, CASE WHEN claimed THEN 'running' ELSE status END,
 		CASE WHEN claimed THEN 1 ELSE 0 END, run, trigger_kind, correlation_id, CASE WHEN claimed THEN $9 ELSE '' END,
-		CASE WHEN claimed THEN $10::bigint END, $8, $8, NULLIF(post, ''), CASE WHEN claimed THEN $8::bigint END
+		CASE WHEN claimed THEN $10::bigint END, $8, $8, NULLIF(post, ''), CASE WHEN claimed THEN $8::bigint END,
+		revision, $9
 	FROM ided
 ), counters AS (
 	INSERT INTO schedule_fires AS c (schedule_id, last_run, last_planned_at)
@@ -129,11 +130,12 @@ var createSQL = `WITH input AS (
 	SELECT claim_event_id, job_id, $8, 'planned', 'running', $9, 1, $11 FROM claims
 )
 SELECT 'created', event_id, job_id, schedule_id, planned_at, due_at, status, 0, run, trigger_kind,
-	correlation_id, '', NULL::bigint, '{}'::text[], '', '', $8::bigint, $8::bigint, 0, NULL::text, NULL::bigint, NULL::bigint
+	correlation_id, '', NULL::bigint, '{}'::text[], '', '', $8::bigint, $8::bigint, 0, NULL::text, NULL::bigint, NULL::bigint,
+	revision, $9::text
 FROM ided
 UNION ALL -- the claims by themselves: joined to ided, the planner would pick a nested loop
 SELECT 'claimed', claim_event_id, job_id, '', 0, 0, '', 0, 0, 'scheduled', '', '', NULL::bigint, '{}'::text[], '', '', 0, 0, 0,
-	NULL::text, NULL::bigint, NULL::bigint
+	NULL::text, NULL::bigint, NULL::bigint, '', ''
 FROM claims
 UNION ALL
 SELECT 'found', 0, ` + jobColumns("j.") + ` FROM jobs j
@@ -162,13 +164,13 @@ func (s *Store) CreateJobs(ctx context.Context, params store.CreateJobsParams) (
 	var (
 		n                                                    = len(jobs)
 		schedules, statuses, triggers, correlations, details = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		posts                                                = make([]string, n)
+		posts, revisions                                     = make([]string, n), make([]string, n)
 		planned, due                                         = make([]int64, n), make([]int64, n)
 	)
 	for i, j := range jobs {
 		schedules[i], planned[i], due[i] = j.ScheduleID, j.PlannedAt, j.DueAt
 		statuses[i], triggers[i], correlations[i], details[i] = string(j.Status), string(j.Trigger), j.CorrelationID, j.Detail
-		posts[i] = j.PostJSON
+		posts[i], revisions[i] = j.PostJSON, j.Revision
 	}
 	var leaseUntil *int64 // NULL: claim nothing
 	if !params.ClaimLeaseUntil.IsZero() {
@@ -203,7 +205,7 @@ func (s *Store) CreateJobs(ctx context.Context, params store.CreateJobsParams) (
 			}
 		}
 		rows, err := tx.Query(ctx, createSQL, schedules, planned, due, statuses, triggers, correlations, details, now,
-			params.Node, leaseUntil, c.Detail, posts, c.Limit)
+			params.Node, leaseUntil, c.Detail, posts, c.Limit, revisions)
 		if err != nil {
 			return interpretError(err)
 		}

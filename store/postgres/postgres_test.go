@@ -155,3 +155,13 @@ func TestUpgradeFromSchema2(t *testing.T) {
 	})...)
 	storetest.CheckUpgradedFrom2(t, upgrade(t, cfg))
 }
+
+// TestUpgradeFromSchema3 migrates a schema at version 3 whose pauses and
+// nodes were JSON documents of the key-value state.
+func TestUpgradeFromSchema3(t *testing.T) {
+	t.Parallel()
+	cfg := oldSchema(t, 3, storetest.Schema3Rows(func(s string) string {
+		return fmt.Sprintf(`'\x%x'::bytea`, s)
+	})...)
+	storetest.CheckUpgradedFrom3(t, upgrade(t, cfg))
+}

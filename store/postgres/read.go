@@ -16,7 +16,7 @@ import (
 
 var jobColumnNames = []string{"id", "schedule_id", "planned_at", "due_at", "status", "attempt", "run", "trigger_kind",
 	"correlation_id", "node", "lease_until", "post_ids", "last_error", "dead_reason", "created_at", "updated_at", "failures",
-	"post", "send_floor", "first_sent_at"}
+	"post", "send_floor", "first_sent_at", "revision", "fired_by"}
 
 // jobColumns lists the job columns, each prefixed (for example "j.").
 func jobColumns(prefix string) string {
@@ -36,7 +36,7 @@ func jobDest(j *store.Job) ([]any, func() error) {
 	)
 	dest := []any{&j.ID, &j.ScheduleID, &planned, &due, &status, &j.Attempt, &j.Run, &trigger,
 		&j.CorrelationID, &j.Node, &lease, &j.PostIDs, &j.LastError, &j.DeadReason, &created, &updated, &j.Failures,
-		&post, &floor, &sent}
+		&post, &floor, &sent, &j.Revision, &j.FiredBy}
 	return dest, func() error {
 		j.PlannedAt, j.DueAt = storeutil.Time(planned), storeutil.Time(due)
 		j.CreatedAt, j.UpdatedAt = storeutil.Time(created), storeutil.Time(updated)

@@ -57,9 +57,9 @@ func (s *Store) CreateJobs(ctx context.Context, params store.CreateJobsParams) (
 	}
 	err = s.write(ctx, func(tx *sql.Tx) error {
 		insertJob, err := tx.PrepareContext(ctx, `INSERT INTO jobs (schedule_id, planned_at, due_at, status, attempt, run,
-			trigger_kind, correlation_id, node, lease_until, created_at, updated_at, post, send_floor)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (schedule_id, planned_at) DO NOTHING RETURNING `+jobColumnsToPost+`, NULL, send_floor, first_sent_at`)
+			trigger_kind, correlation_id, node, lease_until, created_at, updated_at, post, send_floor, revision, fired_by)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (schedule_id, planned_at) DO NOTHING RETURNING `+jobColumnsToPost+`, NULL, send_floor, first_sent_at, revision, fired_by`)
 		if err != nil {
 			return interpretError(err)
 		}
@@ -105,7 +105,7 @@ func (s *Store) CreateJobs(ctx context.Context, params store.CreateJobsParams) (
 			}
 			post := sql.NullString{String: nj.PostJSON, Valid: nj.PostJSON != ""}
 			job, err := scanJob(insertJob.QueryRowContext(ctx, nj.ScheduleID, nj.PlannedAt, nj.DueAt, string(status), attempt,
-				c.lastRun+1, string(nj.Trigger), nj.CorrelationID, node, lease, now, now, post, floor))
+				c.lastRun+1, string(nj.Trigger), nj.CorrelationID, node, lease, now, now, post, floor, nj.Revision, params.Node))
 			if err == nil {
 				job.Post = nj.Post
 				c.lastRun, c.dirty = job.Run, true

@@ -58,7 +58,7 @@ func (s *Store) RecordMedia(ctx context.Context, params store.RecordMediaParams)
 			return err
 		}
 		job, err = scanJob(tx.QueryRowContext(ctx, `UPDATE jobs SET post = ?1, send_floor = ?2, updated_at = ?2
-			WHERE id = ?3 RETURNING `+jobColumnsToPost+`, NULL, send_floor, first_sent_at`, encoded, m.NowN, params.JobID))
+			WHERE id = ?3 RETURNING `+jobColumnsToPost+`, NULL, send_floor, first_sent_at, revision, fired_by`, encoded, m.NowN, params.JobID))
 		if err != nil {
 			return err
 		}

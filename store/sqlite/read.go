@@ -11,9 +11,10 @@ import (
 	"github.com/herald-social/herald/store/internal/storeutil"
 )
 
-const jobColumns = jobColumnsToPost + `, post, send_floor, first_sent_at`
+const jobColumns = jobColumnsToPost + `, post, send_floor, first_sent_at, revision, fired_by`
 
-// jobColumnsToPost are the job columns before post: a statement that knows
+// jobColumnsToPost are the job columns before post (those after it are
+// post, send_floor, first_sent_at, revision and fired_by): a statement that knows
 // the post (it just wrote it) reads NULL in its place and sets it from what
 // it wrote, rather than decode it back.
 const jobColumnsToPost = `id, schedule_id, planned_at, due_at, status, attempt, run, trigger_kind,
@@ -33,7 +34,7 @@ func scanJob(row scanner) (store.Job, error) {
 	)
 	err := row.Scan(&j.ID, &j.ScheduleID, &planned, &due, &status, &j.Attempt, &j.Run, &trigger,
 		&j.CorrelationID, &j.Node, &lease, &postIDs, &j.LastError, &j.DeadReason, &created, &updated, &j.Failures,
-		&post, &floor, &sent)
+		&post, &floor, &sent, &j.Revision, &j.FiredBy)
 	if err != nil {
 		return j, interpretError(err)
 	}

@@ -170,3 +170,13 @@ func TestUpgradeFromSchema2(t *testing.T) {
 	})...)
 	storetest.CheckUpgradedFrom2(t, upgrade(t, path))
 }
+
+// TestUpgradeFromSchema3 migrates a database at schema 3 whose pauses and
+// nodes were JSON documents of the key-value state.
+func TestUpgradeFromSchema3(t *testing.T) {
+	t.Parallel()
+	path := oldDatabase(t, 3, storetest.Schema3Rows(func(s string) string {
+		return fmt.Sprintf("X'%x'", s)
+	})...)
+	storetest.CheckUpgradedFrom3(t, upgrade(t, path))
+}

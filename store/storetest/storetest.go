@@ -62,6 +62,9 @@ func Run(t *testing.T, h Harness) {
 		{"SendTimes", testSendTimes},
 		{"ClaimUnknown", testClaimUnknown},
 		{"RenderedPost", testRenderedPost},
+		{"Nodes", testNodes},
+		{"Pauses", testPauses},
+		{"JobOrigin", testJobOrigin},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
@@ -211,10 +214,10 @@ func checkErr(t testing.TB, err, want error) {
 // sameJob compares jobs field by field, times by instant (a post's too).
 func sameJob(a, b store.Job) error {
 	norm := func(j store.Job) string {
-		return fmt.Sprintf("%d %s %d %d %s %d %d %s %s %s %d %q %q %q %d %d %d %s %d %d", j.ID, j.ScheduleID, j.PlannedAt.UnixNano(),
+		return fmt.Sprintf("%d %s %d %d %s %d %d %s %s %s %d %q %q %q %d %d %d %s %d %d %q %q", j.ID, j.ScheduleID, j.PlannedAt.UnixNano(),
 			j.DueAt.UnixNano(), j.Status, j.Attempt, j.Run, j.Trigger, j.CorrelationID, j.Node, unixOrZero(j.LeaseUntil),
 			j.PostIDs, j.LastError, j.DeadReason, j.CreatedAt.UnixNano(), j.UpdatedAt.UnixNano(), j.Failures,
-			postString(j.Post), unixOrZero(j.SendFloor), unixOrZero(j.FirstSentAt))
+			postString(j.Post), unixOrZero(j.SendFloor), unixOrZero(j.FirstSentAt), j.Revision, j.FiredBy)
 	}
 	if norm(a) != norm(b) {
 		return fmt.Errorf("jobs differ:\n %s\n %s", norm(a), norm(b))

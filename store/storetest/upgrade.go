@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -131,5 +132,62 @@ func CheckUpgradedFrom2(t *testing.T, s store.Store) {
 	for _, c := range ch {
 		checkInstant(t, fmt.Sprintf("job %d claimed: SendFloor", c.Job.ID), c.Job.SendFloor, t0.Add(time.Minute))
 		checkInstant(t, fmt.Sprintf("job %d claimed: FirstSentAt", c.Job.ID), c.Job.FirstSentAt, want[c.Job.ID-1].firstSent)
+	}
+}
+
+// schema3Pauses is the pauses document as Herald before schema 4 stored
+// it (engine/pauses in kv_state), with instants as encoding/json writes
+// them: nine digits, fewer, none, another zone, and one expired at t0.
+const schema3Pauses = `{"s1":{"note":"launch freeze","at":"2030-01-02T03:04:05.123456789Z"},` +
+	`"s2":{"at":"2030-01-02T05:04:05.5+02:00","until":"2030-01-03T00:00:00Z"},` +
+	`"s3":{"note":"old","at":"2029-12-31T00:00:00Z","until":"2030-01-01T00:00:00.000000001Z"}}`
+
+// Schema3Rows returns the statements that record, in a database at schema
+// 3, what CheckUpgradedFrom3 expects: a job (ID 1) and the pauses and
+// nodes documents. bytes writes the driver's literal of a byte string.
+func Schema3Rows(bytes func(string) string) []string {
+	return []string{
+		fmt.Sprintf(`INSERT INTO jobs (schedule_id, planned_at, due_at, status, attempt, run, trigger_kind, created_at, updated_at)
+			VALUES ('s1', %d, %d, 'planned', 0, 1, 'scheduled', 1, 1)`, t0.UnixNano(), t0.UnixNano()),
+		fmt.Sprintf(`INSERT INTO kv_state (key, value, version, updated_at) VALUES ('engine/pauses', %s, 3, 1)`, bytes(schema3Pauses)),
+		fmt.Sprintf(`INSERT INTO kv_state (key, value, version, updated_at) VALUES ('engine/nodes', %s, 9, 1)`,
+			bytes(`{"n1":{"version":"v1","revision":"r","dry_run":false,"started_at":"2030-01-01T00:00:00Z","last_seen":"2030-01-01T00:00:00Z"}}`)),
+	}
+}
+
+// CheckUpgradedFrom3 checks a store just migrated from schema 3 with the
+// rows of Schema3Rows: the pauses in force moved to their table, exact to
+// the nanosecond and in UTC; both documents are gone; no node is listed
+// (nodes record themselves again); the old job has no origin.
+func CheckUpgradedFrom3(t *testing.T, s store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	if v, err := s.SchemaVersion(ctx); err != nil || v.Database != v.Binary {
+		t.Fatalf("SchemaVersion after upgrading = %+v, %v", v, err)
+	}
+	ps, err := s.ListPauses(ctx, store.ListPausesParams{Now: t0})
+	if err != nil {
+		t.Fatalf("ListPauses after upgrading: %v", err)
+	}
+	got := make([]string, len(ps))
+	for i, p := range ps {
+		got[i] = pauseString(p)
+	}
+	want := []string{
+		pauseString(store.Pause{ScheduleID: "s1", Note: "launch freeze", At: time.Date(2030, 1, 2, 3, 4, 5, 123456789, time.UTC)}),
+		pauseString(store.Pause{ScheduleID: "s2", At: time.Date(2030, 1, 2, 3, 4, 5, 500000000, time.UTC),
+			Until: time.Date(2030, 1, 3, 0, 0, 0, 0, time.UTC)}),
+	}
+	checkList(t, "pauses after upgrading", got, want...)
+	for _, key := range []string{"engine/pauses", "engine/nodes"} {
+		if _, err := s.GetState(ctx, key); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("GetState(%s) after upgrading: %v, want ErrNotFound", key, err)
+		}
+	}
+	if nodes, err := s.ListNodes(ctx); err != nil || len(nodes) != 0 {
+		t.Errorf("ListNodes after upgrading = %+v, %v; want none", nodes, err)
+	}
+	if j, err := s.GetJob(ctx, 1); err != nil || j.Revision != "" || j.FiredBy != "" {
+		t.Errorf("old job after upgrading = %+v, %v; want no origin", j, err)
 	}
 }

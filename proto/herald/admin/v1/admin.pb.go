@@ -218,7 +218,10 @@ type GetStatusResponse struct {
 	// Every configured account, by name, with the state of its
 	// credentials. An account whose state is not AUTH_STATE_OK may need
 	// re-authorization.
-	Accounts      []*AccountStatus `protobuf:"bytes,11,rep,name=accounts,proto3" json:"accounts,omitempty"`
+	Accounts []*AccountStatus `protobuf:"bytes,11,rep,name=accounts,proto3" json:"accounts,omitempty"`
+	// What an operator should know about the cluster, for example nodes
+	// sharing a Postgres store without Redis.
+	Warnings      []string `protobuf:"bytes,12,rep,name=warnings,proto3" json:"warnings,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -326,6 +329,13 @@ func (x *GetStatusResponse) GetRedis() *Health {
 func (x *GetStatusResponse) GetAccounts() []*AccountStatus {
 	if x != nil {
 		return x.Accounts
+	}
+	return nil
+}
+
+func (x *GetStatusResponse) GetWarnings() []string {
+	if x != nil {
+		return x.Warnings
 	}
 	return nil
 }
@@ -671,10 +681,27 @@ type Node struct {
 	ConfigRevision string                 `protobuf:"bytes,3,opt,name=config_revision,json=configRevision,proto3" json:"config_revision,omitempty"`
 	StartedAt      *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=started_at,json=startedAt,proto3" json:"started_at,omitempty"`
 	LastSeen       *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=last_seen,json=lastSeen,proto3" json:"last_seen,omitempty"`
-	// A node is alive while its heartbeats arrive.
-	Alive         bool `protobuf:"varint,6,opt,name=alive,proto3" json:"alive,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// A node is alive while its heartbeats arrive: it is not after three
+	// missed heartbeats (30 s).
+	Alive bool `protobuf:"varint,6,opt,name=alive,proto3" json:"alive,omitempty"`
+	// Where the node's API is reached (its listen address, with the host
+	// name when it listens on every interface).
+	Address string `protobuf:"bytes,7,opt,name=address,proto3" json:"address,omitempty"`
+	DryRun  bool   `protobuf:"varint,8,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	// The node's Redis health at its last heartbeat: "" without Redis,
+	// "ok", or "degraded: <why>".
+	RedisHealth string `protobuf:"bytes,9,opt,name=redis_health,json=redisHealth,proto3" json:"redis_health,omitempty"`
+	// "ok": the node's last heartbeat was written. A node that cannot reach
+	// the store stops beating, so it shows as not alive instead.
+	StoreHealth string `protobuf:"bytes,10,opt,name=store_health,json=storeHealth,proto3" json:"store_health,omitempty"`
+	// Jobs the node holds the lease of (queued or publishing).
+	JobsInFlight int32 `protobuf:"varint,11,opt,name=jobs_in_flight,json=jobsInFlight,proto3" json:"jobs_in_flight,omitempty"`
+	// The node is alive and runs a configuration revision other than the
+	// most common one among the live nodes: its git checkout lags (or
+	// leads), and it fires from other schedules.
+	RevisionMismatch bool `protobuf:"varint,12,opt,name=revision_mismatch,json=revisionMismatch,proto3" json:"revision_mismatch,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Node) Reset() {
@@ -745,6 +772,48 @@ func (x *Node) GetLastSeen() *timestamppb.Timestamp {
 func (x *Node) GetAlive() bool {
 	if x != nil {
 		return x.Alive
+	}
+	return false
+}
+
+func (x *Node) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+func (x *Node) GetDryRun() bool {
+	if x != nil {
+		return x.DryRun
+	}
+	return false
+}
+
+func (x *Node) GetRedisHealth() string {
+	if x != nil {
+		return x.RedisHealth
+	}
+	return ""
+}
+
+func (x *Node) GetStoreHealth() string {
+	if x != nil {
+		return x.StoreHealth
+	}
+	return ""
+}
+
+func (x *Node) GetJobsInFlight() int32 {
+	if x != nil {
+		return x.JobsInFlight
+	}
+	return 0
+}
+
+func (x *Node) GetRevisionMismatch() bool {
+	if x != nil {
+		return x.RevisionMismatch
 	}
 	return false
 }
@@ -1684,7 +1753,14 @@ type Job struct {
 	// When the job first sent (or may have sent) a request that creates a
 	// post, over all its attempts; a post of the account created before it
 	// is not this job's. Absent while the job has never sent.
-	FirstSentAt   *timestamppb.Timestamp `protobuf:"bytes,19,opt,name=first_sent_at,json=firstSentAt,proto3" json:"first_sent_at,omitempty"`
+	FirstSentAt *timestamppb.Timestamp `protobuf:"bytes,19,opt,name=first_sent_at,json=firstSentAt,proto3" json:"first_sent_at,omitempty"`
+	// The configuration revision the fire was computed from; empty for jobs
+	// recorded before Herald kept it.
+	ConfigRevision string `protobuf:"bytes,20,opt,name=config_revision,json=configRevision,proto3" json:"config_revision,omitempty"`
+	// The node that recorded the fire (not necessarily the one that
+	// published it: see node); empty for jobs recorded before Herald kept
+	// it.
+	FiredBy       string `protobuf:"bytes,21,opt,name=fired_by,json=firedBy,proto3" json:"fired_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1850,6 +1926,20 @@ func (x *Job) GetFirstSentAt() *timestamppb.Timestamp {
 		return x.FirstSentAt
 	}
 	return nil
+}
+
+func (x *Job) GetConfigRevision() string {
+	if x != nil {
+		return x.ConfigRevision
+	}
+	return ""
+}
+
+func (x *Job) GetFiredBy() string {
+	if x != nil {
+		return x.FiredBy
+	}
+	return ""
 }
 
 // FrozenPost is a job's post exactly as it is published.
@@ -3070,7 +3160,7 @@ var File_herald_admin_v1_admin_proto protoreflect.FileDescriptor
 const file_herald_admin_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"\x1bherald/admin/v1/admin.proto\x12\x0fherald.admin.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x12\n" +
-	"\x10GetStatusRequest\"\xed\x03\n" +
+	"\x10GetStatusRequest\"\x89\x04\n" +
 	"\x11GetStatusResponse\x12\x17\n" +
 	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x129\n" +
@@ -3085,7 +3175,8 @@ const file_herald_admin_v1_admin_proto_rawDesc = "" +
 	"\x05store\x18\t \x01(\v2\x17.herald.admin.v1.HealthR\x05store\x12-\n" +
 	"\x05redis\x18\n" +
 	" \x01(\v2\x17.herald.admin.v1.HealthR\x05redis\x12:\n" +
-	"\baccounts\x18\v \x03(\v2\x1e.herald.admin.v1.AccountStatusR\baccounts\"\xd5\x01\n" +
+	"\baccounts\x18\v \x03(\v2\x1e.herald.admin.v1.AccountStatusR\baccounts\x12\x1a\n" +
+	"\bwarnings\x18\f \x03(\tR\bwarnings\"\xd5\x01\n" +
 	"\rAccountStatus\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04auth\x18\x02 \x01(\tR\x04auth\x12\x17\n" +
@@ -3108,7 +3199,7 @@ const file_herald_admin_v1_admin_proto_rawDesc = "" +
 	"\x02at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\x02at\"\x12\n" +
 	"\x10ListNodesRequest\"@\n" +
 	"\x11ListNodesResponse\x12+\n" +
-	"\x05nodes\x18\x01 \x03(\v2\x15.herald.admin.v1.NodeR\x05nodes\"\xe3\x01\n" +
+	"\x05nodes\x18\x01 \x03(\v2\x15.herald.admin.v1.NodeR\x05nodes\"\xaf\x03\n" +
 	"\x04Node\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12'\n" +
@@ -3116,7 +3207,14 @@ const file_herald_admin_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"started_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\tstartedAt\x127\n" +
 	"\tlast_seen\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\blastSeen\x12\x14\n" +
-	"\x05alive\x18\x06 \x01(\bR\x05alive\"\xb4\x05\n" +
+	"\x05alive\x18\x06 \x01(\bR\x05alive\x12\x18\n" +
+	"\aaddress\x18\a \x01(\tR\aaddress\x12\x17\n" +
+	"\adry_run\x18\b \x01(\bR\x06dryRun\x12!\n" +
+	"\fredis_health\x18\t \x01(\tR\vredisHealth\x12!\n" +
+	"\fstore_health\x18\n" +
+	" \x01(\tR\vstoreHealth\x12$\n" +
+	"\x0ejobs_in_flight\x18\v \x01(\x05R\fjobsInFlight\x12+\n" +
+	"\x11revision_mismatch\x18\f \x01(\bR\x10revisionMismatch\"\xb4\x05\n" +
 	"\bSchedule\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
 	"\aaccount\x18\x02 \x01(\tR\aaccount\x12\x12\n" +
@@ -3183,7 +3281,7 @@ const file_herald_admin_v1_admin_proto_rawDesc = "" +
 	"\x16TriggerScheduleRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"A\n" +
 	"\x17TriggerScheduleResponse\x12&\n" +
-	"\x03job\x18\x01 \x01(\v2\x14.herald.admin.v1.JobR\x03job\"\xf4\x05\n" +
+	"\x03job\x18\x01 \x01(\v2\x14.herald.admin.v1.JobR\x03job\"\xb8\x06\n" +
 	"\x03Job\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x1f\n" +
 	"\vschedule_id\x18\x02 \x01(\tR\n" +
@@ -3211,7 +3309,9 @@ const file_herald_admin_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"updated_at\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12/\n" +
 	"\x04post\x18\x12 \x01(\v2\x1b.herald.admin.v1.FrozenPostR\x04post\x12>\n" +
-	"\rfirst_sent_at\x18\x13 \x01(\v2\x1a.google.protobuf.TimestampR\vfirstSentAt\"p\n" +
+	"\rfirst_sent_at\x18\x13 \x01(\v2\x1a.google.protobuf.TimestampR\vfirstSentAt\x12'\n" +
+	"\x0fconfig_revision\x18\x14 \x01(\tR\x0econfigRevision\x12\x19\n" +
+	"\bfired_by\x18\x15 \x01(\tR\afiredBy\"p\n" +
 	"\n" +
 	"FrozenPost\x12\x18\n" +
 	"\aaccount\x18\x01 \x01(\tR\aaccount\x12\x14\n" +
