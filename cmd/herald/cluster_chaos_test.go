@@ -181,7 +181,9 @@ func (p chaosPlan) versions() []int {
 func newChaosPlan(c chaosConfig) (chaosPlan, error) {
 	rng := rand.New(rand.NewPCG(c.Seed, c.Seed^0xc4a05))
 	d := func(lo, hi time.Duration) time.Duration { return lo + time.Duration(rng.Int64N(int64(hi-lo))) }
-	pct := func(lo, hi int64) time.Duration { return d(c.Duration*time.Duration(lo)/100, c.Duration*time.Duration(hi)/100) }
+	pct := func(lo, hi int64) time.Duration {
+		return d(c.Duration*time.Duration(lo)/100, c.Duration*time.Duration(hi)/100)
+	}
 	pause := chaosAction{At: pct(15, 25), Kind: chaosRedisPause, For: d(3*time.Second, 5*time.Second)}
 	cut := chaosAction{At: pct(40, 50), Kind: chaosCut, Node: rng.IntN(3), For: d(6*time.Second, 9*time.Second)}
 	hole := chaosAction{At: pct(65, 75), Kind: chaosCut, Node: (cut.Node + 1 + rng.IntN(2)) % 3,
