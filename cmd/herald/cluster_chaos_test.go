@@ -172,23 +172,33 @@ func (p chaosPlan) versions() []int {
 	return v
 }
 
-// newChaosPlan draws the plan. The Redis outage falls at 15-25% of the
-// window, a cut that resets one node's connections at 40-50%, and one that
-// blackholes another node's at 65-75%; kills every 4 to 8 seconds between
-// 8% and 85%, never during the Redis outage (whose /readyz check wants
-// every node up) nor of a node being cut, and never two nodes down at
-// once.
+// newChaosPlan draws the plan. The window is cut into rounds of a minute
+// or more; in each, the Redis outage falls at 15-25% of the round, a cut
+// that resets one node's connections at 40-50%, and one that blackholes
+// another node's at 65-75%. Kills come every 4 to 8 seconds between 8%
+// and 85% of the window, never during a Redis outage (whose /readyz check
+// wants every node up) nor of a node being cut, and never two nodes down
+// at once.
 func newChaosPlan(c chaosConfig) (chaosPlan, error) {
 	rng := rand.New(rand.NewPCG(c.Seed, c.Seed^0xc4a05))
 	d := func(lo, hi time.Duration) time.Duration { return lo + time.Duration(rng.Int64N(int64(hi-lo))) }
-	pct := func(lo, hi int64) time.Duration {
-		return d(c.Duration*time.Duration(lo)/100, c.Duration*time.Duration(hi)/100)
+	var p chaosPlan
+	var pauses, cuts []chaosAction
+	rounds := max(1, int(c.Duration/time.Minute))
+	round := c.Duration / time.Duration(rounds)
+	for i := range rounds {
+		start := round * time.Duration(i)
+		pct := func(lo, hi int64) time.Duration {
+			return start + d(round*time.Duration(lo)/100, round*time.Duration(hi)/100)
+		}
+		pause := chaosAction{At: pct(15, 25), Kind: chaosRedisPause, For: d(3*time.Second, 5*time.Second)}
+		cut := chaosAction{At: pct(40, 50), Kind: chaosCut, Node: rng.IntN(3), For: d(6*time.Second, 9*time.Second)}
+		hole := chaosAction{At: pct(65, 75), Kind: chaosCut, Node: (cut.Node + 1 + rng.IntN(2)) % 3,
+			For: d(6*time.Second, 9*time.Second), Blackhole: true}
+		pauses, cuts = append(pauses, pause), append(cuts, cut, hole)
 	}
-	pause := chaosAction{At: pct(15, 25), Kind: chaosRedisPause, For: d(3*time.Second, 5*time.Second)}
-	cut := chaosAction{At: pct(40, 50), Kind: chaosCut, Node: rng.IntN(3), For: d(6*time.Second, 9*time.Second)}
-	hole := chaosAction{At: pct(65, 75), Kind: chaosCut, Node: (cut.Node + 1 + rng.IntN(2)) % 3,
-		For: d(6*time.Second, 9*time.Second), Blackhole: true}
-	p := chaosPlan{actions: []chaosAction{pause, cut, hole}}
+	p.actions = append(append(p.actions, pauses...), cuts...)
+	faults := len(p.actions)
 	for at := c.Duration * 8 / 100; ; {
 		down := d(300*time.Millisecond, 3*time.Second)
 		if at+down > c.Duration*85/100 {
@@ -198,21 +208,21 @@ func newChaosPlan(c chaosConfig) (chaosPlan, error) {
 			const margin = 3 * time.Second
 			return at+down+margin > a.At && at < a.At+a.For+margin
 		}
-		if overlaps(pause) {
-			at = pause.At + pause.For + 3*time.Second
+		if i := slices.IndexFunc(pauses, overlaps); i >= 0 {
+			at = pauses[i].At + pauses[i].For + 3*time.Second
 			continue
 		}
-		node := rng.IntN(3)
-		for _, a := range []chaosAction{cut, hole} {
-			if overlaps(a) && node == a.Node {
-				node = (node + 1 + rng.IntN(2)) % 3
+		var nodes []int
+		for n := range 3 {
+			if !slices.ContainsFunc(cuts, func(a chaosAction) bool { return a.Node == n && overlaps(a) }) {
+				nodes = append(nodes, n)
 			}
 		}
-		p.actions = append(p.actions, chaosAction{At: at, Kind: chaosKill, Node: node, For: down})
+		p.actions = append(p.actions, chaosAction{At: at, Kind: chaosKill, Node: nodes[rng.IntN(len(nodes))], For: down})
 		at += down + d(4*time.Second, 8*time.Second)
 	}
 	slices.SortStableFunc(p.actions, func(a, b chaosAction) int { return int(a.At - b.At) })
-	kills := len(p.actions) - 3
+	kills := len(p.actions) - faults
 	for i := range c.Schedules {
 		s := soakSchedule{
 			ID:      fmt.Sprintf("s%02d", i+1),
