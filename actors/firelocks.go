@@ -65,6 +65,14 @@ const (
 // extra write, which the store's unique key makes a no-op.
 const FireVerifyDelay = 5 * time.Second
 
+// fireLockPause is how long a node writes every fire without asking the
+// locks after they failed to answer. Why: a Redis that is down or paused
+// costs each call its timeout, and a burst that waits for it is that much
+// later at X; writing without the locks costs only extra no-op writes,
+// which the store's unique key absorbs. After the pause the next batch
+// asks again, so a node returns to the locks on its own.
+const fireLockPause = 2 * time.Second
+
 // maxVerifying bounds the lost fires a node keeps in memory to check. Over
 // it, a lost fire is written at once instead (a no-op write if the winner
 // wrote it): memory stays bounded and nothing is forgotten.

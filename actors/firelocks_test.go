@@ -2,9 +2,11 @@ package actors
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -202,15 +204,65 @@ func TestFireLocksRedisUnreachable(t *testing.T) {
 		if c.locks[FireLockError] != n || c.locks[FireLockWon]+c.locks[FireLockLost] != 0 {
 			t.Errorf("node %d: locks %v, want %d errors", i, c.locks, n)
 		}
+		// However the burst was batched, the locks were asked once: after
+		// a failure a node writes without them for fireLockPause.
+		if c.trips[OpFireLock] != 1 {
+			t.Errorf("node %d: %d lock round trips for the burst, want 1", i, c.trips[OpFireLock])
+		}
 		c.mu.Unlock()
 	}
 	jobs := h.allJobs(n)
 	if len(jobs) != n {
 		t.Fatalf("%d jobs for %d fires", len(jobs), n)
 	}
+	// The next minute's burst, past the pause, asks the locks again.
+	h.eventually("both nodes armed again", func() bool { return h.clock.ArmedAt(fireAt.Add(time.Minute)) })
+	h.clock.Set(fireAt.Add(time.Minute))
+	for i, c := range cs {
+		h.eventually(fmt.Sprintf("node %d wrote the second burst", i), func() bool { return c.get(func(c *counts) int { return c.writes }) == 2*n })
+		if got := c.get(func(c *counts) int { return c.trips[OpFireLock] }); got != 2 {
+			t.Errorf("node %d: %d lock round trips after the second burst, want 2", i, got)
+		}
+	}
 	for _, j := range jobs {
 		if j.Attempt > 1 {
 			t.Errorf("job %d of %s claimed %d times", j.ID, j.ScheduleID, j.Attempt)
+		}
+	}
+}
+
+// failingLocks are fire locks that never answer, counting the calls.
+type failingLocks struct{ acquires atomic.Int64 }
+
+func (f *failingLocks) Acquire(context.Context, []string) ([]bool, error) {
+	f.acquires.Add(1)
+	return nil, errors.New("redis: i/o timeout")
+}
+func (f *failingLocks) MarkWritten(context.Context, []string) error { return errors.New("redis: i/o timeout") }
+func (f *failingLocks) Written(context.Context, []string) ([]bool, error) {
+	return nil, errors.New("redis: i/o timeout")
+}
+
+// After the locks fail, a node writes without asking them for
+// fireLockPause (a paused Redis would cost every batch its timeout), then
+// asks again on its own.
+func TestFireLocksPauseAfterFailure(t *testing.T) {
+	locks := &failingLocks{}
+	h := newHarness(t)
+	h.tune = func(o *Options) { o.FireLocks = locks }
+	rt := h.runtime("node-a")
+	jobs := []store.NewJob{{ScheduleID: "s", PlannedAt: t0}}
+	for _, step := range []struct {
+		advance time.Duration
+		asks    int64
+	}{{0, 1}, {time.Second, 1}, {fireLockPause - time.Second - time.Nanosecond, 1}, {time.Nanosecond, 2}, {0, 2}} {
+		h.clock.Advance(step.advance)
+		_, fires := rt.recorder.lock(context.Background(), jobs)
+		if len(fires) != 1 || fires[0].won {
+			t.Fatalf("at %v: fires %+v, want the fire written without a lock", h.clock.Now(), fires)
+		}
+		if got := locks.acquires.Load(); got != step.asks {
+			t.Fatalf("at %v: the locks were asked %d times, want %d", h.clock.Now().Sub(t0), got, step.asks)
 		}
 	}
 }

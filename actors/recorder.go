@@ -33,6 +33,10 @@ type recorder struct {
 	held     *held
 	verifier *verifier // nil without FireLocks
 	stopBg   context.CancelFunc
+	// locksDownUntil (Unix nanoseconds on the runtime's clock) is set when
+	// the fire locks fail: until then batches are written without asking
+	// them (see fireLockPause).
+	locksDownUntil atomic.Int64
 }
 
 // fire is a fire on its way to the store.
@@ -189,6 +193,10 @@ func (r *recorder) lock(ctx context.Context, jobs []store.NewJob) ([]int, []fire
 	if rt.opts.FireLocks == nil {
 		return all(false)
 	}
+	if now := rt.opts.Clock.Now(); now.UnixNano() < r.locksDownUntil.Load() {
+		rt.opts.Observer.FireLocks(FireLockError, len(jobs))
+		return all(false)
+	}
 	names := make([]string, len(jobs))
 	for i, j := range jobs {
 		names[i] = FireName(j.ScheduleID, j.PlannedAt)
@@ -196,7 +204,9 @@ func (r *recorder) lock(ctx context.Context, jobs []store.NewJob) ([]int, []fire
 	won, err := rt.opts.FireLocks.Acquire(ctx, names)
 	rt.opts.Observer.FireLockRoundTrip(OpFireLock)
 	if err != nil || len(won) != len(jobs) {
-		rt.logger.Warn("fire locks: no answer; writing every fire of the batch", slog.Int("fires", len(jobs)), slog.Any("error", err))
+		rt.logger.Warn("fire locks: no answer; this node writes every fire for a while", slog.Int("fires", len(jobs)),
+			slog.Any("error", err), slog.Duration("for", fireLockPause))
+		r.locksDownUntil.Store(rt.opts.Clock.Now().Add(fireLockPause).UnixNano())
 		rt.opts.Observer.FireLocks(FireLockError, len(jobs))
 		return all(false)
 	}
