@@ -238,7 +238,9 @@ func (f *failingLocks) Acquire(context.Context, []string) ([]bool, error) {
 	f.acquires.Add(1)
 	return nil, errors.New("redis: i/o timeout")
 }
-func (f *failingLocks) MarkWritten(context.Context, []string) error { return errors.New("redis: i/o timeout") }
+func (f *failingLocks) MarkWritten(context.Context, []string) error {
+	return errors.New("redis: i/o timeout")
+}
 func (f *failingLocks) Written(context.Context, []string) ([]bool, error) {
 	return nil, errors.New("redis: i/o timeout")
 }
