@@ -230,7 +230,7 @@ func (r *recorder) lock(ctx context.Context, jobs []store.NewJob) ([]int, []fire
 
 // writeFires records fires in one store write (one attempt, bounded by
 // writeAttemptTimeout), claiming what the publishers have room for, and
-// once it commits marks the won fires' locks written.
+// once it commits marks the won fires' locks written, in the background.
 func (r *recorder) writeFires(ctx context.Context, fires []fire) ([]store.CreateResult, error) {
 	rt := r.rt
 	now := rt.opts.Clock.Now()
@@ -266,7 +266,9 @@ func (r *recorder) writeFires(ctx context.Context, fires []fire) ([]store.Create
 		}
 	}
 	rt.pool.release(reserved - claimed)
-	r.markWritten(ctx, fires)
+	// Not waited for: the batch's jobs go to the publishers now, and a
+	// mark that is late or lost only makes the losers write them too.
+	go r.markWritten(context.WithoutCancel(ctx), fires)
 	return res, nil
 }
 

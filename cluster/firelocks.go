@@ -19,9 +19,10 @@ import (
 const DefaultFireLockTTL = 5 * time.Minute
 
 // fireLockTimeout bounds one round trip of the fire locks: Redis answers
-// in a millisecond, and a caller that gets no answer writes the fires
-// itself, so waiting longer would only delay them.
-const fireLockTimeout = time.Second
+// a burst's pipeline in milliseconds (10,000 keys: tens of them), and a
+// caller that gets no answer writes the fires itself, so every moment
+// waited longer is lateness added to the burst at X.
+const fireLockTimeout = 250 * time.Millisecond
 
 // doneValue marks a fire's lock once its winner's write committed.
 const doneValue = "done"

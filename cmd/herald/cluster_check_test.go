@@ -122,6 +122,22 @@ type clusterResult struct {
 	fires    int             // planned fires in the window
 	posts    int             // posts at X, all fires
 	lateness []time.Duration // of the window's fires: main post at X minus planned instant
+	latest   []lateFire      // the latest fires, latest first (up to 3)
+}
+
+// lateFire is a fire and how late its main post reached X.
+type lateFire struct {
+	schedule string
+	planned  time.Time
+	late     time.Duration
+}
+
+// noteLate keeps the three latest fires.
+func (res *clusterResult) noteLate(f lateFire) {
+	res.lateness = append(res.lateness, f.late)
+	res.latest = append(res.latest, f)
+	slices.SortFunc(res.latest, func(a, b lateFire) int { return int(b.late - a.late) })
+	res.latest = res.latest[:min(len(res.latest), 3)]
 }
 
 func (res *clusterResult) add(job int64, format string, args ...any) {
@@ -206,7 +222,7 @@ func checkClusterFire(res *clusterResult, s soakSchedule, j *store.Job, found []
 			continue
 		}
 		if part == 0 {
-			res.lateness = append(res.lateness, at[0].CreatedAt.Sub(j.PlannedAt))
+			res.noteLate(lateFire{schedule: s.ID, planned: j.PlannedAt, late: at[0].CreatedAt.Sub(j.PlannedAt)})
 		}
 		if j.Status == store.StatusSucceeded && (part >= len(j.PostIDs) || j.PostIDs[part] != at[0].ID) {
 			res.add(j.ID, "job %d's post ids %v do not name post %s, part %d at X", j.ID, j.PostIDs, at[0].ID, part)
@@ -236,6 +252,9 @@ func (r *chaosRun) stats(res *clusterResult, jobs []store.Job) string {
 	c := r.c
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d fires in the window, %d jobs in all, %d posts at X; lateness at X %s\n", res.fires, len(jobs), res.posts, percentiles(res.lateness))
+	for _, f := range res.latest {
+		fmt.Fprintf(&b, "  late: %s planned %s (+%.2fs), %s late\n", f.schedule, f.planned.Format("15:04:05.000"), f.planned.Sub(r.origin).Seconds(), f.late.Round(time.Millisecond))
+	}
 	fmt.Fprintf(&b, "  jobs recorded per job, summed over the nodes (herald_fires_total; above 1, a node recorded a fire another had): %s\n", c.perUnit("herald_fires_total", len(jobs)))
 	fmt.Fprintf(&b, "  database writes per fire (herald_fire_writes_total): %s\n", c.perUnit("herald_fire_writes_total", len(jobs)))
 	fmt.Fprintf(&b, "  Redis round trips per burst (herald_redis_round_trips_total): %s\n", c.perUnit("herald_redis_round_trips_total", len(bursts)))

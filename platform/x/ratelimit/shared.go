@@ -10,10 +10,14 @@ import (
 	"github.com/herald-social/herald/clock"
 )
 
-// Defaults of SharedOptions.
+// Defaults of SharedOptions. The timeout is short because every request
+// to X waits for the limiter: Redis answers in a millisecond, and one that
+// does not answer within a quarter second is treated as down (this node's
+// share then decides, which is safe); it is asked again after the retry
+// interval, so a Redis that is down costs one timeout per interval.
 const (
-	DefaultSharedTimeout = 500 * time.Millisecond
-	DefaultSharedRetry   = time.Second
+	DefaultSharedTimeout = 250 * time.Millisecond
+	DefaultSharedRetry   = 2 * time.Second
 	// maxPending bounds the requests a degraded node remembers to count
 	// in Redis once it is back; beyond it the oldest are forgotten.
 	maxPending = 10_000
