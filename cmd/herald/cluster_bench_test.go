@@ -11,7 +11,7 @@ import (
 )
 
 // TestClusterBench measures a burst on 1 node and on 3 (Postgres and
-// Redis), publishing for real to a fake X: N schedules (10,000 by
+// Redis, and 3 without Redis), publishing for real to a fake X: N schedules (10,000 by
 // default, HERALD_BENCH_SCHEDULES) firing at second 0 of every minute for
 // two minutes, with lateness at X (arrival minus planned instant) p50,
 // p99 and max, missing and duplicated posts; then a herd of N one-shot
@@ -30,12 +30,19 @@ func TestClusterBench(t *testing.T) {
 			t.Fatalf("HERALD_BENCH_SCHEDULES=%q: want an integer from 1 to 50000", v)
 		}
 	}
-	for _, nodes := range []int{1, 3} {
-		t.Run(fmt.Sprintf("%d-nodes", nodes), func(t *testing.T) { benchCluster(t, nodes, n) })
+	for _, run := range []struct {
+		nodes   int
+		noRedis bool
+	}{{1, false}, {3, false}, {3, true}} {
+		name := fmt.Sprintf("%d-nodes", run.nodes)
+		if run.noRedis {
+			name += "-without-redis"
+		}
+		t.Run(name, func(t *testing.T) { benchCluster(t, run.nodes, n, run.noRedis) })
 	}
 }
 
-func benchCluster(t *testing.T, nodes, n int) {
+func benchCluster(t *testing.T, nodes, n int, noRedis bool) {
 	dir := t.TempDir()
 	cfgDir := filepath.Join(dir, "schedules")
 	var env, users []string
@@ -51,6 +58,7 @@ func benchCluster(t *testing.T, nodes, n int) {
 	writeFile(t, cfgDir, "accounts.yaml", accounts.String())
 	writeFile(t, cfgDir, "crons.yaml", crons.String())
 	c := newTestCluster(t, dir, nodes, env, "--config", cfgDir, "--poll-interval", "2s", "--grace", "10s")
+	c.noRedis = noRedis
 	began := time.Now()
 	// A text is a duplicate for 1ns only, so that a fire posted twice shows.
 	c.startAll(append([]string{"--duplicate-window", "1ns"}, users...)...)

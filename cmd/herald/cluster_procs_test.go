@@ -60,6 +60,9 @@ type testCluster struct {
 	nodes  []*clusterNode
 	args   []string // serve flags common to every node
 	env    []string
+	// noRedis starts the nodes without --redis: every node writes every
+	// fire and counts rate limits alone.
+	noRedis bool
 }
 
 // newTestCluster makes n nodes' proxies, folders and addresses; nothing
@@ -119,8 +122,11 @@ func freeAddr(t *testing.T) string {
 func (c *testCluster) start(n *clusterNode) *soakNode {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	args := append([]string{"--listen", n.listen, "--node-id", n.id, "--db", n.db, "--redis", n.rdbURL,
-		"--redis-prefix", c.prefix, "--x-api-url", c.fake.url}, c.args...)
+	args := []string{"--listen", n.listen, "--node-id", n.id, "--db", n.db, "--x-api-url", c.fake.url}
+	if !c.noRedis {
+		args = append(args, "--redis", n.rdbURL, "--redis-prefix", c.prefix)
+	}
+	args = append(args, c.args...)
 	p := startSoakNode(c.t, n.dir, len(n.procs)+1, c.env, args...)
 	n.procs = append(n.procs, p)
 	n.down = false
