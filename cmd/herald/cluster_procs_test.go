@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -222,22 +221,7 @@ func (c *testCluster) stopAll() {
 }
 
 // allJobs lists every job in the cluster's store.
-func (c *testCluster) allJobs() []store.Job {
-	t := c.t
-	s := openDB(t, c.db)
-	defer s.Close()
-	var jobs []store.Job
-	for token := ""; ; {
-		page, err := s.ListJobs(context.Background(), store.ListJobsParams{Limit: 1000, PageToken: token})
-		if err != nil {
-			t.Fatalf("listing the jobs: %v", err)
-		}
-		jobs = append(jobs, page.Jobs...)
-		if token = page.NextPageToken; token == "" {
-			return jobs
-		}
-	}
-}
+func (c *testCluster) allJobs() []store.Job { return listAllJobs(c.t, c.db) }
 
 // readyz is a node's GET /readyz: the status and the body's fields; status
 // 0 when it did not answer.

@@ -310,9 +310,11 @@ func (r *soakRun) drain() {
 }
 
 // allJobs reads every job from the store once the node has stopped.
-func (r *soakRun) allJobs() []store.Job {
-	t := r.t
-	s := openDB(t, r.db)
+func (r *soakRun) allJobs() []store.Job { return listAllJobs(r.t, r.db) }
+
+// listAllJobs reads every job of the store at db, page after page.
+func listAllJobs(t *testing.T, db string) []store.Job {
+	s := openDB(t, db)
 	defer s.Close()
 	var jobs []store.Job
 	for token := ""; ; {

@@ -47,16 +47,9 @@ func (s *Store) RemoveNode(ctx context.Context, id string) error {
 
 // ListNodes returns every node, by ID.
 func (s *Store) ListNodes(ctx context.Context) ([]store.Node, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, address, version, revision, started_at, last_seen, dry_run, redis_health,
-		store_health, in_flight FROM nodes ORDER BY id`)
+	rows, err := s.pool.Query(ctx, `SELECT `+storeutil.NodeColumns+` FROM nodes ORDER BY id`)
 	nodes, err := collect(rows, err, func(row pgx.Row) (store.Node, error) {
-		var (
-			n                 store.Node
-			started, lastSeen int64
-		)
-		err := row.Scan(&n.ID, &n.Address, &n.Version, &n.Revision, &started, &lastSeen, &n.DryRun, &n.RedisHealth,
-			&n.StoreHealth, &n.InFlight)
-		n.StartedAt, n.LastSeen = storeutil.Time(started), storeutil.Time(lastSeen)
+		n, err := storeutil.ScanNode(row.Scan)
 		return n, interpretError(err)
 	})
 	if err != nil {

@@ -69,3 +69,18 @@ func CheckPause(p store.PauseParams) (r PauseRow, err error) {
 func ScanPause(id, note string, at int64, until *int64) store.Pause {
 	return store.Pause{ScheduleID: id, Note: note, At: Time(at), Until: OptTime(until)}
 }
+
+// NodeColumns are the columns ScanNode reads, in its order.
+const NodeColumns = `id, address, version, revision, started_at, last_seen, dry_run, redis_health, store_health, in_flight`
+
+// ScanNode reads a row of NodeColumns with scan (a driver's Row.Scan).
+func ScanNode(scan func(dest ...any) error) (store.Node, error) {
+	var (
+		n                 store.Node
+		started, lastSeen int64
+	)
+	err := scan(&n.ID, &n.Address, &n.Version, &n.Revision, &started, &lastSeen, &n.DryRun, &n.RedisHealth,
+		&n.StoreHealth, &n.InFlight)
+	n.StartedAt, n.LastSeen = Time(started), Time(lastSeen)
+	return n, err
+}
