@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/herald-social/herald/actors"
+	"github.com/herald-social/herald/platform/x/ratelimit"
 	"github.com/herald-social/herald/store"
 )
 
@@ -271,12 +272,23 @@ func (c *stateCollector) collectRateLimits(ch chan<- prometheus.Metric, accounts
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	limiter := pf.Limiter()
+	// A limiter in Redis is read only for what this node used: a read is
+	// a round trip (see ratelimit.Shared.ActiveFilter).
+	active := func(ratelimit.Subject, string) bool { return true }
+	if f, ok := limiter.(interface {
+		ActiveFilter() func(ratelimit.Subject, string) bool
+	}); ok {
+		active = f.ActiveFilter()
+	}
 	type key struct{ endpoint, scope, window string }
 	for _, name := range accounts {
 		subj, windows := pf.Windows(name)
 		var order []key
 		remaining := map[key]int{}
 		for _, endpoint := range slices.Sorted(maps.Keys(windows)) {
+			if !active(subj, endpoint) {
+				continue
+			}
 			states, err := limiter.Remaining(ctx, subj, endpoint, windows[endpoint])
 			if err != nil {
 				if c.e.logger != nil {

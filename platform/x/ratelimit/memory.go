@@ -433,3 +433,35 @@ func containsKey(keys []windowKey, k windowKey) bool {
 	}
 	return false
 }
+
+// activeKey is a subject's endpoint in one scope (id is the account for
+// ScopeUser and the app for ScopeApp).
+type activeKey struct {
+	scope        Scope
+	id, endpoint string
+}
+
+// active returns the (scope, subject, endpoint) triples m holds anything
+// for now: requests counted, X's reports or blocks not yet over.
+func (m *Memory) active() map[activeKey]bool {
+	now := m.clock.Now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make(map[activeKey]bool, len(m.logs))
+	for k, l := range m.logs {
+		if n := len(l.at); n > l.head && l.at[n-1] > now.Add(-k.period).UnixNano() {
+			out[activeKey{k.scope, k.id, k.endpoint}] = true
+		}
+	}
+	for k, r := range m.reports {
+		if now.Before(r.reset) {
+			out[activeKey{k.scope, k.id, k.endpoint}] = true
+		}
+	}
+	for k, until := range m.blocks {
+		if now.Before(until) {
+			out[activeKey{k.scope, k.id, k.endpoint}] = true
+		}
+	}
+	return out
+}

@@ -237,6 +237,19 @@ func (s *Shared) Exhausted(ctx context.Context, subj Subject, endpoint string, s
 	return err
 }
 
+// ActiveFilter returns a test of whether this node has used an endpoint of
+// a subject (sent a request, or heard X's headers or a 429) within its
+// windows, taken once for a whole pass over the accounts. Why: Remaining
+// costs a round trip to Redis, and a metrics scrape that read every
+// account's every endpoint would cost thousands of them; each node reports
+// what it used, and the cluster's view is the minimum over the nodes.
+func (s *Shared) ActiveFilter() func(subj Subject, endpoint string) bool {
+	act := s.local.active()
+	return func(subj Subject, endpoint string) bool {
+		return act[activeKey{ScopeUser, subj.Account, endpoint}] || subj.App != "" && act[activeKey{ScopeApp, subj.App, endpoint}]
+	}
+}
+
 // Remaining implements Limiter: the cluster's budgets, or this node's
 // share of them while degraded.
 func (s *Shared) Remaining(ctx context.Context, subj Subject, endpoint string, windows []Window) ([]WindowState, error) {

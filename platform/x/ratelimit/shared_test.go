@@ -232,3 +232,48 @@ func (w *syncWriter) Write(b []byte) (int, error) {
 	defer w.mu.Unlock()
 	return w.w.Write(b)
 }
+
+// TestSharedActiveFilter: a node reports as active only what it used
+// within the windows: its own requests (user and app scope), X's headers
+// and blocks; nothing of other subjects or endpoints, nor once the
+// windows are over.
+func TestSharedActiveFilter(t *testing.T) {
+	c := newCluster(t, 2)
+	ctx := context.Background()
+	alice := ratelimit.Subject{Account: "alice", App: "app-1"}
+	bob := ratelimit.Subject{Account: "bob", App: "app-1"}
+	carol := ratelimit.Subject{Account: "carol", App: "app-2"}
+	ws := []ratelimit.Window{{Endpoint: ep, Scope: ratelimit.ScopeUser, Limit: 5, Period: time.Minute},
+		{Endpoint: ep, Scope: ratelimit.ScopeApp, Limit: 50, Period: time.Hour}}
+	if c.nodes[0].ActiveFilter()(alice, ep) {
+		t.Fatal("alice active before any request")
+	}
+	if _, err := c.nodes[0].Reserve(ctx, alice, ep, ws); err != nil {
+		t.Fatal(err)
+	}
+	remaining := 7
+	if err := c.nodes[0].Observe(ctx, carol, "other", ratelimit.Observation{Remaining: &remaining, Reset: t0.Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		node     int
+		subj     ratelimit.Subject
+		endpoint string
+		want     bool
+	}{
+		{0, alice, ep, true},
+		{0, bob, ep, true}, // the app window alice's request counts in
+		{0, alice, "other", false},
+		{0, carol, "other", true}, // X's headers
+		{0, carol, ep, false},
+		{1, alice, ep, false}, // another node's request: read from there
+	} {
+		if got := c.nodes[tc.node].ActiveFilter()(tc.subj, tc.endpoint); got != tc.want {
+			t.Errorf("node %d: active(%s, %s) = %v, want %v", tc.node, tc.subj.Account, tc.endpoint, got, tc.want)
+		}
+	}
+	c.clk.Advance(time.Hour)
+	if f := c.nodes[0].ActiveFilter(); f(alice, ep) || f(bob, ep) || f(carol, "other") {
+		t.Error("still active once every window is over")
+	}
+}
