@@ -11,7 +11,7 @@ import (
 )
 
 // TestClusterBench measures a burst on 1 node and on 3 (Postgres and
-// Redis, and 3 without Redis), publishing for real to a fake X: N schedules (10,000 by
+// Redis, and each without Redis), publishing for real to a fake X: N schedules (10,000 by
 // default, HERALD_BENCH_SCHEDULES) firing at second 0 of every minute for
 // two minutes, with lateness at X (arrival minus planned instant) p50,
 // p99 and max, missing and duplicated posts; then a herd of N one-shot
@@ -33,7 +33,7 @@ func TestClusterBench(t *testing.T) {
 	for _, run := range []struct {
 		nodes   int
 		noRedis bool
-	}{{1, false}, {3, false}, {3, true}} {
+	}{{1, false}, {1, true}, {3, false}, {3, true}} {
 		name := fmt.Sprintf("%d-nodes", run.nodes)
 		if run.noRedis {
 			name += "-without-redis"

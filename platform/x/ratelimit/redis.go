@@ -49,6 +49,8 @@ type Redis struct {
 	clock  clock.Clock
 
 	reserve, observe, exhausted, remaining, recordScript *redis.Script
+	// pipe is client's pipelines, nil when it has none.
+	pipe interface{ Pipeline() redis.Pipeliner }
 }
 
 var _ Limiter = (*Redis)(nil)
@@ -57,10 +59,12 @@ var _ Limiter = (*Redis)(nil)
 // (for Herald, the engine's --redis-prefix plus "rl:"), reading time from
 // c. The client's own timeouts bound every call.
 func NewRedis(client redis.Scripter, prefix string, c clock.Clock) *Redis {
-	return &Redis{client: client, prefix: prefix, clock: c,
+	r := &Redis{client: client, prefix: prefix, clock: c,
 		reserve: redis.NewScript(reserveLua), observe: redis.NewScript(observeLua),
 		exhausted: redis.NewScript(exhaustedLua), remaining: redis.NewScript(remainingLua),
 		recordScript: redis.NewScript(recordLua)}
+	r.pipe, _ = client.(interface{ Pipeline() redis.Pipeliner })
+	return r
 }
 
 // encodeTime spells t as 20 decimal digits whose order is t's: Unix
@@ -166,6 +170,12 @@ func (r *Redis) reserveCall(subj Subject, endpoint string, windows []Window, now
 
 // Reserve implements Limiter.
 func (r *Redis) Reserve(ctx context.Context, subj Subject, endpoint string, windows []Window) (Reservation, error) {
+	return r.reserveAfter(ctx, nil, subj, endpoint, windows)
+}
+
+// reserveAfter is Reserve, after recording obs (the headers of earlier
+// responses) in the same round trip.
+func (r *Redis) reserveAfter(ctx context.Context, obs []observed, subj Subject, endpoint string, windows []Window) (Reservation, error) {
 	if err := ctx.Err(); err != nil {
 		return Reservation{}, err
 	}
@@ -177,7 +187,15 @@ func (r *Redis) Reserve(ctx context.Context, subj Subject, endpoint string, wind
 	if err != nil {
 		return Reservation{}, err
 	}
-	out, err := r.reserve.Run(ctx, r.client, call.keys, call.args...).Slice()
+	var cmd *redis.Cmd
+	if len(obs) == 0 {
+		cmd = r.reserve.Run(ctx, r.client, call.keys, call.args...)
+	} else if cmd, err = r.observeThen(ctx, obs, func(p redis.Pipeliner) *redis.Cmd {
+		return r.reserve.EvalSha(ctx, p, call.keys, call.args...)
+	}); err != nil {
+		return Reservation{}, err
+	}
+	out, err := cmd.Slice()
 	if err != nil {
 		return Reservation{}, fmt.Errorf("ratelimit: reserving %s for %s in redis: %w", endpoint, subj.Account, err)
 	}
@@ -271,7 +289,28 @@ func (r *Redis) Observe(ctx context.Context, subj Subject, endpoint string, obs 
 	if err := checkArgs(subj, endpoint); err != nil {
 		return err
 	}
-	now := r.clock.Now()
+	keys, args := r.observeCall(observed{subj, endpoint, obs, r.clock.Now()})
+	if len(keys) == 0 {
+		return nil
+	}
+	if err := r.observe.Run(ctx, r.client, keys, args...).Err(); err != nil {
+		return fmt.Errorf("ratelimit: recording %s headers for %s in redis: %w", endpoint, subj.Account, err)
+	}
+	return nil
+}
+
+// observed is a response's headers, heard at at.
+type observed struct {
+	subj     Subject
+	endpoint string
+	obs      Observation
+	at       time.Time
+}
+
+// observeCall is the observe script's keys and arguments for o; no keys
+// when its headers report nothing that holds.
+func (r *Redis) observeCall(o observed) ([]string, []any) {
+	now := o.at
 	var keys []string
 	args := []any{encodeTime(now)}
 	add := func(scope Scope, id string, period time.Duration, h Header) {
@@ -282,21 +321,69 @@ func (r *Redis) Observe(ctx context.Context, subj Subject, endpoint string, obs 
 		if h.Limit != nil && *h.Limit > 0 {
 			limit = *h.Limit
 		}
-		keys = append(keys, r.reportKey(scope, id, endpoint, period))
+		keys = append(keys, r.reportKey(scope, id, o.endpoint, period))
 		args = append(args, max(*h.Remaining, 0), limit, encodeTime(h.Reset), ttlMillis(h.Reset.Sub(now)))
 	}
-	add(ScopeUser, subj.Account, Period15m, Header{obs.Limit, obs.Remaining, obs.Reset})
+	obs := o.obs
+	add(ScopeUser, o.subj.Account, Period15m, Header{obs.Limit, obs.Remaining, obs.Reset})
 	if obs.User24h != nil {
-		add(ScopeUser, subj.Account, Period24h, *obs.User24h)
+		add(ScopeUser, o.subj.Account, Period24h, *obs.User24h)
 	}
-	if obs.App24h != nil && subj.App != "" {
-		add(ScopeApp, subj.App, Period24h, *obs.App24h)
+	if obs.App24h != nil && o.subj.App != "" {
+		add(ScopeApp, o.subj.App, Period24h, *obs.App24h)
 	}
-	if len(keys) == 0 {
-		return nil
+	return keys, args
+}
+
+// canPipeline reports whether the client sends pipelines (a
+// *redis.Client does), which observeThen needs.
+func (r *Redis) canPipeline() bool { return r.pipe != nil }
+
+// observeThen sends, in one round trip, the observe scripts of obs and
+// then the script last queues (nil: none), and returns last's command. A
+// script Redis does not hold (NOSCRIPT: Redis restarted) is loaded and the
+// round trip made once more. The client must pipeline (canPipeline).
+func (r *Redis) observeThen(ctx context.Context, obs []observed, last func(redis.Pipeliner) *redis.Cmd) (*redis.Cmd, error) {
+	for try := 0; ; try++ {
+		pipe := r.pipe.Pipeline()
+		for _, o := range obs {
+			if keys, args := r.observeCall(o); len(keys) > 0 {
+				r.observe.EvalSha(ctx, pipe, keys, args...)
+			}
+		}
+		var cmd *redis.Cmd
+		if last != nil {
+			cmd = last(pipe)
+		}
+		if pipe.Len() == 0 {
+			return cmd, nil
+		}
+		_, err := pipe.Exec(ctx)
+		if err != nil && cmd != nil && cmd.Err() == nil {
+			// last went through: what failed was headers, which X sends
+			// again with the next answer. Sending last again would count
+			// its request twice.
+			return cmd, nil
+		}
+		if err != nil && try == 0 && redis.HasErrorPrefix(err, "NOSCRIPT") {
+			if err := r.loadScripts(ctx); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("ratelimit: recording %d responses' headers in redis: %w", len(obs), err)
+		}
+		return cmd, nil
 	}
-	if err := r.observe.Run(ctx, r.client, keys, args...).Err(); err != nil {
-		return fmt.Errorf("ratelimit: recording %s headers for %s in redis: %w", endpoint, subj.Account, err)
+}
+
+// loadScripts loads the scripts observeThen sends by their hashes.
+func (r *Redis) loadScripts(ctx context.Context) error {
+	for _, sc := range []*redis.Script{r.observe, r.reserve} {
+		if err := sc.Load(ctx, r.client).Err(); err != nil {
+			return fmt.Errorf("ratelimit: loading a script into redis: %w", err)
+		}
 	}
 	return nil
 }

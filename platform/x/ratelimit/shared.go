@@ -67,6 +67,10 @@ type Shared struct {
 	opts  SharedOptions
 	local *Memory
 
+	// heard holds X's headers not yet recorded in Redis (see Observe).
+	heardMu sync.Mutex
+	heard   []observed
+
 	mu       sync.Mutex
 	degraded bool
 	since    time.Time // when degraded began
@@ -204,7 +208,7 @@ func (s *Shared) replay(ctx context.Context) error {
 func (s *Shared) Reserve(ctx context.Context, subj Subject, endpoint string, windows []Window) (Reservation, error) {
 	var r Reservation
 	ok, err := s.redis(ctx, func(ctx context.Context) (err error) {
-		r, err = s.opts.Redis.Reserve(ctx, subj, endpoint, windows)
+		r, err = s.opts.Redis.reserveAfter(ctx, s.takeHeard(), subj, endpoint, windows)
 		return err
 	})
 	if ok {
@@ -216,14 +220,66 @@ func (s *Shared) Reserve(ctx context.Context, subj Subject, endpoint string, win
 	return s.reserveLocal(ctx, subj, endpoint, windows)
 }
 
+// observeDelay bounds how long X's headers heard by a node wait before
+// they are recorded in Redis, when no request of the node's carries them
+// sooner (see Observe).
+const observeDelay = 20 * time.Millisecond
+
+// maxHeard bounds the headers a node keeps to record; beyond it the
+// oldest are forgotten (X repeats its count in every answer).
+const maxHeard = 10_000
+
 // Observe implements Limiter. The local Memory hears X too, each remaining
-// count divided by the live nodes.
+// count divided by the live nodes. Redis hears it with this node's next
+// call to Redis, in the same round trip, or within observeDelay: why not
+// at once, each answer of X would cost a round trip on the path of a
+// publish, a third of a publish's time when Redis shares the machine's
+// cores. X's count only corrects ours (it is believed where it is lower),
+// so a few milliseconds of delay cost nothing that X itself does not
+// repeat in its next answer.
 func (s *Shared) Observe(ctx context.Context, subj Subject, endpoint string, obs Observation) error {
 	if err := s.local.Observe(ctx, subj, endpoint, divideObservation(obs, s.share())); err != nil {
 		return err
 	}
-	_, err := s.redis(ctx, func(ctx context.Context) error { return s.opts.Redis.Observe(ctx, subj, endpoint, obs) })
-	return err
+	if !s.opts.Redis.canPipeline() {
+		_, err := s.redis(ctx, func(ctx context.Context) error { return s.opts.Redis.Observe(ctx, subj, endpoint, obs) })
+		return err
+	}
+	s.heardMu.Lock()
+	if len(s.heard) >= maxHeard {
+		s.heard = s.heard[1:]
+	}
+	s.heard = append(s.heard, observed{subj, endpoint, obs, s.opts.Clock.Now()})
+	first := len(s.heard) == 1
+	s.heardMu.Unlock()
+	if first {
+		s.opts.Clock.AfterFunc(observeDelay, func() {
+			ctx, cancel := context.WithTimeout(context.Background(), s.opts.Timeout)
+			defer cancel()
+			s.flushHeard(ctx)
+		})
+	}
+	return nil
+}
+
+// takeHeard returns the headers waiting for Redis, and forgets them: the
+// caller sends them (if that fails, the local Memory still has them).
+func (s *Shared) takeHeard() []observed {
+	s.heardMu.Lock()
+	defer s.heardMu.Unlock()
+	h := s.heard
+	s.heard = nil
+	return h
+}
+
+// flushHeard records in Redis the headers waiting for it.
+func (s *Shared) flushHeard(ctx context.Context) {
+	if h := s.takeHeard(); len(h) > 0 {
+		_, _ = s.redis(ctx, func(ctx context.Context) error {
+			_, err := s.opts.Redis.observeThen(ctx, h, nil)
+			return err
+		})
+	}
 }
 
 // Exhausted implements Limiter: the block holds locally and in Redis.
@@ -255,6 +311,11 @@ func (s *Shared) ActiveFilter() func(subj Subject, endpoint string) bool {
 func (s *Shared) Remaining(ctx context.Context, subj Subject, endpoint string, windows []Window) ([]WindowState, error) {
 	var st []WindowState
 	ok, err := s.redis(ctx, func(ctx context.Context) (err error) {
+		if h := s.takeHeard(); len(h) > 0 {
+			if _, err := s.opts.Redis.observeThen(ctx, h, nil); err != nil {
+				return err
+			}
+		}
 		st, err = s.opts.Redis.Remaining(ctx, subj, endpoint, windows)
 		return err
 	})

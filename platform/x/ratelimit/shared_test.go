@@ -277,3 +277,127 @@ func TestSharedActiveFilter(t *testing.T) {
 		t.Error("still active once every window is over")
 	}
 }
+
+// tripCounter counts a client's round trips that run scripts (a new
+// connection's handshake is not counted).
+type tripCounter struct{ n atomic.Int64 }
+
+func scripts(cmds ...redis.Cmder) bool {
+	for _, c := range cmds {
+		if strings.HasPrefix(c.Name(), "eval") {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *tripCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (c *tripCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if scripts(cmd) {
+			c.n.Add(1)
+		}
+		return next(ctx, cmd)
+	}
+}
+func (c *tripCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if scripts(cmds...) {
+			c.n.Add(1)
+		}
+		return next(ctx, cmds)
+	}
+}
+
+// TestSharedHeadersRideWithTheNextRequest: X's headers heard by a node
+// cost no round trip of their own when the node asks Redis again soon:
+// they go with its next Reserve, and hold for every node from then on;
+// alone, they reach Redis within observeDelay.
+func TestSharedHeadersRideWithTheNextRequest(t *testing.T) {
+	ctx := context.Background()
+	client, prefix := redistest.Open(t)
+	trips := &tripCounter{}
+	client.AddHook(trips)
+	clk := clock.NewFake(t0)
+	nodes := make([]*ratelimit.Shared, 2)
+	for i := range nodes {
+		nodes[i] = ratelimit.NewShared(ratelimit.SharedOptions{Redis: ratelimit.NewRedis(client, prefix+"rl:", clk), Clock: clk,
+			Share: func() int { return 2 }})
+	}
+	user := []ratelimit.Window{win(ratelimit.ScopeUser, 100, 15*time.Minute)}
+	if r, err := nodes[0].Reserve(ctx, alice, ep, user); err != nil || !r.OK {
+		t.Fatalf("first reserve: %+v, %v", r, err)
+	}
+	before := trips.n.Load()
+	// X says the account has 1 request left (another app used it).
+	if err := nodes[0].Observe(ctx, alice, ep, ratelimit.Observation{Limit: new(100), Remaining: new(1), Reset: t0.Add(5 * time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := nodes[0].Reserve(ctx, alice, ep, user); err != nil || !r.OK {
+		t.Fatalf("the last request X allows: %+v, %v", r, err)
+	}
+	if got := trips.n.Load() - before; got != 1 {
+		t.Errorf("an answer's headers and the next reserve took %d round trips, want 1", got)
+	}
+	if r, err := nodes[1].Reserve(ctx, alice, ep, user); err != nil || r.OK || !r.RetryAt.Equal(t0.Add(5*time.Minute)) {
+		t.Errorf("the other node after X said 1 left and it was taken: %+v, %v; want refused until +5m", r, err)
+	}
+	// Alone, the headers reach Redis when observeDelay has passed.
+	if err := nodes[0].Observe(ctx, bob, ep, ratelimit.Observation{Limit: new(100), Remaining: new(0), Reset: t0.Add(5 * time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(20 * time.Millisecond)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r, err := nodes[1].Reserve(ctx, bob, ep, user)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !r.OK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the other node never saw X's headers for bob")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestSharedHeadersAfterRedisForgotTheScripts: a Redis restarted (its
+// scripts gone) still records the headers and the request sent together.
+func TestSharedHeadersAfterRedisForgotTheScripts(t *testing.T) {
+	ctx := context.Background()
+	client, prefix := redistest.Open(t)
+	clk := clock.NewFake(t0)
+	a := ratelimit.NewShared(ratelimit.SharedOptions{Redis: ratelimit.NewRedis(client, prefix+"rl:", clk), Clock: clk, Share: func() int { return 2 }})
+	b := ratelimit.NewShared(ratelimit.SharedOptions{Redis: ratelimit.NewRedis(client, prefix+"rl:", clk), Clock: clk, Share: func() int { return 2 }})
+	user := []ratelimit.Window{win(ratelimit.ScopeUser, 100, 15*time.Minute)}
+	if err := a.Observe(ctx, alice, ep, ratelimit.Observation{Limit: new(100), Remaining: new(2), Reset: t0.Add(5 * time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := client.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := a.Reserve(ctx, alice, ep, user); err != nil || !r.OK {
+		t.Fatalf("reserve after the scripts were flushed: %+v, %v", r, err)
+	}
+	if n, r := takeAll(t, b, alice, user); n != 1 || !r.RetryAt.Equal(t0.Add(5*time.Minute)) {
+		t.Errorf("the other node took %d, then %+v; want 1 (X said 2 left, one was taken), then refused until +5m", n, r)
+	}
+}
+
+// takeAll reserves for subj on l until refused (at most 100).
+func takeAll(t *testing.T, l ratelimit.Limiter, subj ratelimit.Subject, ws []ratelimit.Window) (int, ratelimit.Reservation) {
+	t.Helper()
+	for n := range 100 {
+		r, err := l.Reserve(context.Background(), subj, ep, ws)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !r.OK {
+			return n, r
+		}
+	}
+	t.Fatal("took 100 without a refusal")
+	return 0, ratelimit.Reservation{}
+}
