@@ -148,6 +148,18 @@ func TestClaimsOnlyWhatPublishersCanStart(t *testing.T) {
 			})
 		}
 		h.clock.Advance(12 * time.Second) // X takes its time
+		// A claim the clock's move started (the claimer's tick) ends
+		// before the publish does: one that began while the pace was
+		// unknown could otherwise take the jobs given back next.
+		want := 1 // the job publishing
+		if done == 0 {
+			want = 8 // and the seven queued
+		}
+		h.eventually("no claim in flight", func() bool {
+			rt.pool.mu.Lock()
+			defer rt.pool.mu.Unlock()
+			return rt.pool.outstanding == want
+		})
 		pf.hold <- struct{}{}
 		h.eventually("the outcome recorded", func() bool { return h.count(store.StatusSucceeded) == done+1 })
 	}
