@@ -45,6 +45,7 @@ func commands() []command {
 		{"serve", "run a Herald node: fire schedules, record and publish jobs, reload on edits", runServe},
 		{"migrate", "apply the store's migrations and print the schema version", runMigrate},
 		{"ctl", "steer a running node through its admin API: schedules, jobs, reload, watch", runCtl},
+		{"health", "exit 0 when a running node's /readyz answers 200 (a health check without shell or curl)", runHealth},
 		{"fake-x", "serve a fake X API for demos and tests", runFakeX},
 		{"version", "print Herald's version", runVersion},
 	}
