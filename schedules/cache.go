@@ -122,6 +122,7 @@ type mediaCache struct {
 // a video's content is read).
 type mediaKey struct {
 	path  string
+	root  string // the file's root (see fileRef): the media must stay under it
 	video bool
 }
 
@@ -130,9 +131,12 @@ type mediaKey struct {
 // equal probes mean an equal decode. It is comparable with ==.
 type mediaProbe struct {
 	notExist bool
-	err      string // a Stat error other than "does not exist"
-	regular  bool
-	size     int64
+	// outside is where the path leads, symbolic links resolved, when that
+	// is not under the plan's root (see ResolveWithin).
+	outside string
+	err     string // a Stat error other than "does not exist"
+	regular bool
+	size    int64
 	// dur and durErr are a video's length, read only when it is a regular
 	// file within X's video size limit.
 	dur    time.Duration
@@ -158,7 +162,15 @@ func (c *mediaCache) probe(k mediaKey) mediaProbe {
 }
 
 func probeMedia(k mediaKey) mediaProbe {
-	info, err := os.Stat(k.path)
+	path := k.path
+	real, err := ResolveWithin(k.root, k.path)
+	switch {
+	case errors.Is(err, ErrOutsideRoot):
+		return mediaProbe{outside: real}
+	case err == nil:
+		path = real // what was checked is what is read
+	}
+	info, err := os.Stat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return mediaProbe{notExist: true}
@@ -169,7 +181,7 @@ func probeMedia(k mediaKey) mediaProbe {
 	}
 	r := mediaProbe{regular: true, size: info.Size()}
 	if k.video && r.size <= mediaLimits[classVideo] {
-		if r.dur, err = readVideoDuration(k.path, r.size); err != nil {
+		if r.dur, err = readVideoDuration(path, r.size); err != nil {
 			r.durErr = err.Error()
 		}
 	}
