@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -114,8 +115,33 @@ const maxSpecCache = 1 << 16
 // Keying by path alone makes one Load see each file in a single state
 // even if it is replaced meanwhile.
 type mediaCache struct {
-	mu sync.Mutex
-	m  map[mediaKey]mediaProbe
+	mu    sync.Mutex
+	m     map[mediaKey]mediaProbe
+	roots map[string]rootProbe // each root resolved once per Load
+}
+
+// rootProbe is a plan's root with its symbolic links resolved.
+type rootProbe struct {
+	real string
+	err  error
+}
+
+// root resolves the plan's root once per Load.
+func (c *mediaCache) root(root string) rootProbe {
+	c.mu.Lock()
+	r, ok := c.roots[root]
+	c.mu.Unlock()
+	if ok {
+		return r
+	}
+	r.real, r.err = filepath.EvalSymlinks(root)
+	c.mu.Lock()
+	if c.roots == nil {
+		c.roots = make(map[string]rootProbe)
+	}
+	c.roots[root] = r
+	c.mu.Unlock()
+	return r
 }
 
 // mediaKey is a media file's absolute path and whether it is a video (only
@@ -151,7 +177,7 @@ func (c *mediaCache) probe(k mediaKey) mediaProbe {
 	if ok {
 		return r
 	}
-	r = probeMedia(k)
+	r = probeMedia(k, c.root(k.root))
 	c.mu.Lock()
 	if c.m == nil {
 		c.m = make(map[mediaKey]mediaProbe)
@@ -161,9 +187,13 @@ func (c *mediaCache) probe(k mediaKey) mediaProbe {
 	return r
 }
 
-func probeMedia(k mediaKey) mediaProbe {
+func probeMedia(k mediaKey, root rootProbe) mediaProbe {
+	if root.err != nil {
+		// Never a file unchecked: the root vanished during the Load.
+		return mediaProbe{err: "the plan's folder: " + unwrapPathError(root.err).Error()}
+	}
 	path := k.path
-	real, err := ResolveWithin(k.root, k.path)
+	real, err := resolveUnder(k.root, root.real, k.path)
 	switch {
 	case errors.Is(err, ErrOutsideRoot):
 		return mediaProbe{outside: real}

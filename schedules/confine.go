@@ -24,6 +24,11 @@ func ResolveWithin(root, path string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("the plan's folder %s: %w", root, err)
 	}
+	return resolveUnder(root, realRoot, path)
+}
+
+// resolveUnder is ResolveWithin with the root already resolved (realRoot).
+func resolveUnder(root, realRoot, path string) (string, error) {
 	real, err := filepath.EvalSymlinks(path)
 	if err != nil {
 		return "", err
