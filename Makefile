@@ -25,7 +25,7 @@ run-fake: build
 	$(BIN) validate examples/fake-x.yaml
 	@$(BIN) fake-x --listen $(FAKEX_ADDR) --log-format text & fake=$$!; \
 	trap 'kill $$fake 2>/dev/null' EXIT INT TERM; \
-	HERALD_DEMO_X_TOKEN=demo-access-token $(BIN) serve --config examples/fake-x.yaml \
+	DEMO_X_TOKEN=demo-access-token $(BIN) serve --config examples/fake-x.yaml \
 		--db sqlite:herald-fake.db --x-api-url http://$(FAKEX_ADDR) --log-format text
 
 # Three nodes of a cluster on the local Postgres (database test, or
@@ -42,7 +42,7 @@ cluster: build
 	$(BIN) fake-x --listen $(FAKEX_ADDR) --log-format text 2>$(CLUSTER_LOGS)/fake-x.log >/dev/null & pids=$$!; \
 	trap 'trap - EXIT INT TERM; echo; echo "stopping $$pids"; kill $$pids 2>/dev/null; wait; echo "cluster stopped"' EXIT INT TERM; \
 	for i in 1 2 3; do \
-		HERALD_DEMO_X_TOKEN=demo-access-token $(BIN) serve --config examples/cluster.yaml \
+		DEMO_X_TOKEN=demo-access-token $(BIN) serve --config examples/cluster.yaml \
 			--db "$(CLUSTER_DB)" --redis "$(CLUSTER_REDIS)" --redis-prefix "$(CLUSTER_PREFIX)" \
 			--node-id node$$i --listen 127.0.0.1:809$$i --x-api-url http://$(FAKEX_ADDR) \
 			--log-format text 2>$(CLUSTER_LOGS)/node$$i.log & pids="$$pids $$!"; \

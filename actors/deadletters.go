@@ -3,15 +3,13 @@ package actors
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -28,8 +26,9 @@ const deadLetterCursorKey = "dead_letter_webhook/cursor"
 // DeadLetter is the JSON body POSTed to the dead-letter webhook, once per
 // job that goes dead (a contract: receivers parse it). The request carries
 // the header Idempotency-Key (the same for a redelivery of one event) and,
-// when a secret is configured, X-Herald-Signature: sha256=HEX, the
-// HMAC-SHA256 of the body.
+// when a secret is configured, X-Herald-Timestamp: UNIX-SECONDS and
+// X-Herald-Signature: sha256=HEX, the HMAC-SHA256 of "TIMESTAMP.BODY"
+// (see VerifyDeadLetter). Redirects are not followed.
 type DeadLetter struct {
 	Event      string    `json:"event"` // always "dead_letter"
 	EventID    int64     `json:"event_id"`
@@ -55,17 +54,29 @@ var webhookBackoff = backoff.Policy{Base: time.Second, Max: time.Minute}
 type deadLetterNotifier struct {
 	rt     *Runtime
 	url    string
+	shown  string // url without what may be a secret, for logs and errors
 	secret []byte
 	client *http.Client
+	now    func() time.Time // signs the timestamp
 	wake   chan struct{}
 }
 
 func newDeadLetterNotifier(rt *Runtime) *deadLetterNotifier {
-	c := rt.opts.WebhookClient
+	return &deadLetterNotifier{rt: rt, url: rt.opts.DeadLetterWebhook, shown: RedactURL(rt.opts.DeadLetterWebhook),
+		secret: []byte(rt.opts.DeadLetterSecret), client: noRedirects(rt.opts.WebhookClient), now: rt.opts.Clock.Now,
+		wake: make(chan struct{}, 1)}
+}
+
+// noRedirects is c (or a client with a 10s timeout) that follows no
+// redirect: a 3xx is a failure to deliver, so that a receiver cannot send
+// the signed body, nor the URL's secret, to another address.
+func noRedirects(c *http.Client) *http.Client {
 	if c == nil {
 		c = &http.Client{Timeout: 10 * time.Second}
 	}
-	return &deadLetterNotifier{rt: rt, url: rt.opts.DeadLetterWebhook, secret: []byte(rt.opts.DeadLetterSecret), client: c, wake: make(chan struct{}, 1)}
+	cc := *c
+	cc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &cc
 }
 
 // poke makes the notifier look now (a job just went dead).
@@ -182,24 +193,30 @@ func (n *deadLetterNotifier) deliverWithRetry(ctx context.Context, e store.Event
 func (n *deadLetterNotifier) deliver(ctx context.Context, eventID int64, body []byte) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.url, bytes.NewReader(body))
 	if err != nil {
-		return err
+		return fmt.Errorf("webhook %s: the URL does not parse", n.shown) // err would quote it
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "herald")
 	req.Header.Set("Idempotency-Key", "herald-dead-letter-"+strconv.FormatInt(eventID, 10))
 	if len(n.secret) > 0 {
-		mac := hmac.New(sha256.New, n.secret)
-		mac.Write(body)
-		req.Header.Set("X-Herald-Signature", "sha256="+hex.EncodeToString(mac.Sum(nil)))
+		ts := strconv.FormatInt(n.now().Unix(), 10) // each try signs anew
+		req.Header.Set("X-Herald-Timestamp", ts)
+		req.Header.Set("X-Herald-Signature", signDeadLetter(n.secret, ts, body))
 	}
 	resp, err := n.client.Do(req)
 	if err != nil {
+		if ue := (*url.Error)(nil); errors.As(err, &ue) {
+			ue.URL = n.shown
+		}
 		return err
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("webhook answered %s", resp.Status)
+	switch {
+	case resp.StatusCode/100 == 3:
+		return fmt.Errorf("webhook %s answered %s; redirects are not followed: configure the final URL", n.shown, resp.Status)
+	case resp.StatusCode/100 != 2:
+		return fmt.Errorf("webhook %s answered %s", n.shown, resp.Status)
 	}
 	return nil
 }

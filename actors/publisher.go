@@ -117,7 +117,7 @@ func (p *publisher) recordMedia(job store.Job, media []platform.Media) error {
 	rt := p.rt
 	fm := make([]store.FrozenMedia, len(media))
 	for i, m := range media {
-		fm[i] = store.FrozenMedia{Path: m.Path, Alt: m.Alt, Digest: m.Digest, Size: m.Size, MediaID: m.MediaID, ExpiresAt: m.ExpiresAt}
+		fm[i] = store.FrozenMedia{Path: m.Path, Alt: m.Alt, Root: m.Root, Digest: m.Digest, Size: m.Size, MediaID: m.MediaID, ExpiresAt: m.ExpiresAt}
 	}
 	_, err := rt.opts.Store.RecordMedia(rt.writes, store.RecordMediaParams{JobID: job.ID, Node: rt.opts.Node, Attempt: job.Attempt, Media: fm, Now: rt.opts.Clock.Now()})
 	return fenceIfLost(err)
@@ -146,7 +146,7 @@ func platformPost(job store.Job) platform.Post {
 		PlannedAt: job.PlannedAt, Texts: fp.Texts, Published: job.PostIDs, FirstSentAt: job.FirstSentAt,
 	}
 	for _, m := range fp.Media {
-		post.Media = append(post.Media, platform.Media{Path: m.Path, Alt: m.Alt, Digest: m.Digest, Size: m.Size, MediaID: m.MediaID, ExpiresAt: m.ExpiresAt})
+		post.Media = append(post.Media, platform.Media{Path: m.Path, Alt: m.Alt, Root: m.Root, Digest: m.Digest, Size: m.Size, MediaID: m.MediaID, ExpiresAt: m.ExpiresAt})
 	}
 	return post
 }
@@ -159,7 +159,7 @@ func freezePost(s *schedules.Schedule, run int64, planned time.Time) (*store.Fro
 	}
 	fp := &store.FrozenPost{Account: s.Account, Texts: texts}
 	for _, m := range s.Post.Media {
-		fp.Media = append(fp.Media, store.FrozenMedia{Path: m.Path, Alt: m.Alt})
+		fp.Media = append(fp.Media, store.FrozenMedia{Path: m.Path, Alt: m.Alt, Root: m.Root})
 	}
 	return fp, nil
 }

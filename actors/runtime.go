@@ -54,7 +54,7 @@ type Options struct {
 	// that goes dead; DeadLetterSecret, when set, signs each body.
 	DeadLetterWebhook string
 	DeadLetterSecret  string
-	WebhookClient     *http.Client // default: a client with a 10s timeout
+	WebhookClient     *http.Client // default: a client with a 10s timeout; redirects are never followed
 
 	// Observer hears fires, transitions, publishes and restarts, for
 	// metrics; default: observes nothing.

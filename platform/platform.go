@@ -53,6 +53,11 @@ type Post struct {
 type Media struct {
 	Path string
 	Alt  string
+	// Root, when set, is the plan's folder Path must stay under once its
+	// symbolic links are resolved (schedules.ResolveWithin): checked again
+	// when the file is opened, since a link may be swapped after
+	// validation.
+	Root string
 	// Digest is "sha256:<hex>" of the bytes first uploaded; empty before.
 	// A later upload of a file whose digest differs is refused
 	// (ErrMediaChanged): the post would not be the one frozen.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -114,14 +115,40 @@ const maxSpecCache = 1 << 16
 // Keying by path alone makes one Load see each file in a single state
 // even if it is replaced meanwhile.
 type mediaCache struct {
-	mu sync.Mutex
-	m  map[mediaKey]mediaProbe
+	mu    sync.Mutex
+	m     map[mediaKey]mediaProbe
+	roots map[string]rootProbe // each root resolved once per Load
+}
+
+// rootProbe is a plan's root with its symbolic links resolved.
+type rootProbe struct {
+	real string
+	err  error
+}
+
+// root resolves the plan's root once per Load.
+func (c *mediaCache) root(root string) rootProbe {
+	c.mu.Lock()
+	r, ok := c.roots[root]
+	c.mu.Unlock()
+	if ok {
+		return r
+	}
+	r.real, r.err = filepath.EvalSymlinks(root)
+	c.mu.Lock()
+	if c.roots == nil {
+		c.roots = make(map[string]rootProbe)
+	}
+	c.roots[root] = r
+	c.mu.Unlock()
+	return r
 }
 
 // mediaKey is a media file's absolute path and whether it is a video (only
 // a video's content is read).
 type mediaKey struct {
 	path  string
+	root  string // the file's root (see fileRef): the media must stay under it
 	video bool
 }
 
@@ -130,9 +157,12 @@ type mediaKey struct {
 // equal probes mean an equal decode. It is comparable with ==.
 type mediaProbe struct {
 	notExist bool
-	err      string // a Stat error other than "does not exist"
-	regular  bool
-	size     int64
+	// outside is where the path leads, symbolic links resolved, when that
+	// is not under the plan's root (see ResolveWithin).
+	outside string
+	err     string // a Stat error other than "does not exist"
+	regular bool
+	size    int64
 	// dur and durErr are a video's length, read only when it is a regular
 	// file within X's video size limit.
 	dur    time.Duration
@@ -147,7 +177,7 @@ func (c *mediaCache) probe(k mediaKey) mediaProbe {
 	if ok {
 		return r
 	}
-	r = probeMedia(k)
+	r = probeMedia(k, c.root(k.root))
 	c.mu.Lock()
 	if c.m == nil {
 		c.m = make(map[mediaKey]mediaProbe)
@@ -157,8 +187,20 @@ func (c *mediaCache) probe(k mediaKey) mediaProbe {
 	return r
 }
 
-func probeMedia(k mediaKey) mediaProbe {
-	info, err := os.Stat(k.path)
+func probeMedia(k mediaKey, root rootProbe) mediaProbe {
+	if root.err != nil {
+		// Never a file unchecked: the root vanished during the Load.
+		return mediaProbe{err: "the plan's folder: " + unwrapPathError(root.err).Error()}
+	}
+	path := k.path
+	real, err := resolveUnder(k.root, root.real, k.path)
+	switch {
+	case errors.Is(err, ErrOutsideRoot):
+		return mediaProbe{outside: real}
+	case err == nil:
+		path = real // what was checked is what is read
+	}
+	info, err := os.Stat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return mediaProbe{notExist: true}
@@ -169,7 +211,7 @@ func probeMedia(k mediaKey) mediaProbe {
 	}
 	r := mediaProbe{regular: true, size: info.Size()}
 	if k.video && r.size <= mediaLimits[classVideo] {
-		if r.dur, err = readVideoDuration(k.path, r.size); err != nil {
+		if r.dur, err = readVideoDuration(path, r.size); err != nil {
 			r.durErr = err.Error()
 		}
 	}

@@ -33,14 +33,15 @@ type DecodeCache interface {
 // what a decode produces changes: every entry of another format is then a
 // miss. The binary's own identity (an implementation's salt) guards the
 // rest. v2: the file's warnings. v3: a deadline left out is stored as its
-// default, not as 0, which now means `deadline: none`.
-const cacheFormat = "herald decode v3\n"
+// default, not as 0, which now means `deadline: none`. v4: media are confined
+// to the plan's root (a media probe says where a path outside leads).
+const cacheFormat = "herald decode v4\n"
 
 // cacheKey names the decode of file f with content hash sum under opts.
 func cacheKey(f fileRef, sum [sha256.Size]byte, opts LoadOptions) string {
 	h := sha256.New()
 	var buf []byte
-	for _, s := range [...]string{cacheFormat, f.display, f.rel, f.absDir} {
+	for _, s := range [...]string{cacheFormat, f.display, f.rel, f.absDir, f.root} {
 		buf = binary.AppendUvarint(buf, uint64(len(s)))
 		buf = append(buf, s...)
 	}
@@ -70,6 +71,7 @@ func encodeResult(r *fileResult) []byte {
 		e.bool(d.key.video)
 		p := d.probe
 		e.bool(p.notExist)
+		e.str(p.outside)
 		e.str(p.err)
 		e.bool(p.regular)
 		e.int(p.size)
@@ -165,8 +167,9 @@ func decodeEntry(env *loadEnv, f fileRef, sum [sha256.Size]byte, entry string) (
 		res.media = make([]mediaDep, n)
 		for i := range res.media {
 			m := &res.media[i]
-			m.key.path, m.key.video = d.keep(), d.bool()
-			m.probe.notExist, m.probe.err, m.probe.regular = d.bool(), d.keep(), d.bool()
+			m.key.path, m.key.root, m.key.video = d.keep(), f.root, d.bool()
+			m.probe.notExist, m.probe.outside = d.bool(), d.keep()
+			m.probe.err, m.probe.regular = d.keep(), d.bool()
 			m.probe.size, m.probe.dur, m.probe.durErr = d.int(), time.Duration(d.int()), d.keep()
 		}
 	}
@@ -203,7 +206,7 @@ func decodeEntry(env *loadEnv, f fileRef, sum [sha256.Size]byte, entry string) (
 		if n := d.count(); n > 0 {
 			s.Post.Media = make([]Media, n)
 			for j := range s.Post.Media {
-				s.Post.Media[j] = Media{Path: d.keep(), Alt: d.keep()}
+				s.Post.Media[j] = Media{Path: d.keep(), Alt: d.keep(), Root: f.root}
 			}
 		}
 		if n := d.count(); n > 0 {

@@ -223,7 +223,7 @@ func TestDecodeCacheRefusesOlderFormats(t *testing.T) {
 		if oldCacheKey(f, r.sum, cacheFormat) != cacheKey(f, r.sum, LoadOptions{}.withDefaults()) {
 			t.Fatal("oldCacheKey does not compute keys as cacheKey does")
 		}
-		for _, old := range []string{"herald decode v1\n", "herald decode v2\n"} {
+		for _, old := range []string{"herald decode v1\n", "herald decode v2\n", "herald decode v3\n"} {
 			aged := append([]byte(old), entry[len(cacheFormat):]...)
 			if _, err := decodeResult(env, f, r.sum, aged); err == nil {
 				t.Errorf("%s: an entry of format %q decoded", f.rel, old)
@@ -249,7 +249,7 @@ func TestDecodeCacheRefusesOlderFormats(t *testing.T) {
 func oldCacheKey(f fileRef, sum [sha256.Size]byte, format string) string {
 	h := sha256.New()
 	var buf []byte
-	for _, s := range [...]string{format, f.display, f.rel, f.absDir} {
+	for _, s := range [...]string{format, f.display, f.rel, f.absDir, f.root} {
 		buf = binary.AppendUvarint(buf, uint64(len(s)))
 		buf = append(buf, s...)
 	}

@@ -195,6 +195,11 @@ type Media struct {
 	// directory of the process.
 	Path string
 	Alt  string // alt text, at most 1000 characters
+	// Root is the plan's folder the file must stay under, symbolic links
+	// resolved (see ResolveWithin): the folder given to Load that led to
+	// the YAML file, or the file's own folder when a file was given. A
+	// publisher checks again when it opens the file.
+	Root string
 }
 
 // Fire is one planned fire of a schedule and the instant it actually fires.

@@ -236,6 +236,10 @@ func (w *walker) quietMapping(n *yaml.Node, p path) bool {
 	return true
 }
 
+// reservedEnvPrefix starts the names of Herald's own settings (its flags'
+// variables and HERALD_TOKEN_KEY); a secret reference may not name them.
+const reservedEnvPrefix = "HERALD_"
+
 // secretRef parses env:NAME or file:/absolute/path. A value of any other
 // form is probably a secret pasted inline, so the message never quotes it.
 func (w *walker) secretRef(n *yaml.Node, p path) SecretRef {
@@ -246,6 +250,11 @@ func (w *walker) secretRef(n *yaml.Node, p path) SecretRef {
 	}
 	scheme, rest, _ := strings.Cut(n.Value, ":")
 	switch {
+	case scheme == "env" && envName.MatchString(rest) && strings.HasPrefix(strings.ToUpper(rest), reservedEnvPrefix):
+		// HERALD_TOKEN_KEY decrypts every stored token: a plan that may
+		// name it could post it. The prefix is Herald's own.
+		w.errf(n, p, "env:%s names one of Herald's own variables (%s*, such as HERALD_TOKEN_KEY), which a plan may not read; use a variable of another name",
+			rest, reservedEnvPrefix)
 	case scheme == "env" && envName.MatchString(rest):
 		return SecretRef{Scheme: "env", Name: rest}
 	case scheme == "env":

@@ -13,8 +13,11 @@ func discover(paths []string) ([]fileRef, []Diagnostic) {
 	var files []fileRef
 	var diags []Diagnostic
 	seen := make(map[string]bool)
-	add := func(display, rel string) {
+	add := func(display, rel, root string) {
 		abs, err := filepath.Abs(display)
+		if err == nil {
+			root, err = filepath.Abs(root)
+		}
 		if err != nil {
 			diags = append(diags, Diagnostic{File: display, Message: err.Error()})
 			return
@@ -23,7 +26,7 @@ func discover(paths []string) ([]fileRef, []Diagnostic) {
 			return
 		}
 		seen[abs] = true
-		files = append(files, fileRef{display: display, rel: rel, absDir: filepath.Dir(abs)})
+		files = append(files, fileRef{display: display, rel: rel, absDir: filepath.Dir(abs), root: root})
 	}
 	for _, root := range paths {
 		info, err := os.Stat(root)
@@ -32,7 +35,7 @@ func discover(paths []string) ([]fileRef, []Diagnostic) {
 			continue
 		}
 		if !info.IsDir() {
-			add(filepath.Clean(root), filepath.Base(root))
+			add(filepath.Clean(root), filepath.Base(root), filepath.Dir(root))
 			continue
 		}
 		// A configured folder may itself be a symlink (git-sync swaps
@@ -74,7 +77,7 @@ func discover(paths []string) ([]fileRef, []Diagnostic) {
 			if err != nil {
 				rel = d.Name()
 			}
-			add(p, filepath.ToSlash(rel))
+			add(p, filepath.ToSlash(rel), root)
 			return nil
 		})
 		if err != nil {

@@ -58,6 +58,10 @@ type fileRef struct {
 	display string // as reached from the path given: schedules/a/b.yaml
 	rel     string // relative to the folder given, slash-separated: a/b.yaml
 	absDir  string // absolute folder of the file, for media paths
+	// root is the absolute path given to Load that led to the file (the
+	// file's own folder when a file was given): its media must stay under
+	// it, symbolic links resolved.
+	root string
 }
 
 // fileResult is what one worker makes of one file: the decode of its bytes,

@@ -100,7 +100,7 @@ func TestLoadGood(t *testing.T) {
 		{"metrics sorted", tip.Metrics, []time.Duration{time.Hour, 24 * time.Hour, 7 * 24 * time.Hour}},
 		{"text", tip.Post.Text, `Tip #{{ .Run }} for {{ .Planned.Format "Monday" }}`},
 		{"thread", tip.Post.Thread, []string{"second post", "by {{ .Account }} ({{ .Schedule }})"}},
-		{"media", tip.Post.Media, []Media{{Path: abs, Alt: "A chart"}}},
+		{"media", tip.Post.Media, []Media{{Path: abs, Alt: "A chart", Root: filepath.Dir(filepath.Dir(abs))}}},
 		{"source", tip.Source, Pos{"testdata/good/full.yaml", 17, 5}},
 		{"hash length", len(tip.Hash), 16},
 	}

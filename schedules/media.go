@@ -107,8 +107,17 @@ func (w *walker) mediaItem(md mediaDraft, p path) (Media, mediaHash, mediaClass,
 	}
 	shown := filepath.Join(filepath.Dir(w.fc.display), filepath.FromSlash(rel))
 	m.Path = filepath.Join(w.fc.absDir, filepath.FromSlash(rel))
-	pr := w.probe(mediaKey{m.Path, class == classVideo})
+	m.Root = w.fc.root
+	if !within(w.fc.root, m.Path) {
+		w.errf(md.path, pp, "%s is outside the plan's folder %s: media must stay under the folder given to --config", shown, w.fc.root)
+		return m, mediaHash{}, 0, false
+	}
+	pr := w.probe(mediaKey{m.Path, w.fc.root, class == classVideo})
 	switch {
+	case pr.outside != "":
+		w.errf(md.path, pp, "%s leads through a symbolic link to %s, outside the plan's folder %s: media must stay under the folder given to --config",
+			shown, pr.outside, w.fc.root)
+		return m, mediaHash{}, 0, false
 	case pr.notExist:
 		w.errf(md.path, pp, "%s: no such file", shown)
 		return m, mediaHash{}, 0, false

@@ -24,6 +24,9 @@ type FrozenPost struct {
 type FrozenMedia struct {
 	Path string `json:"path"`
 	Alt  string `json:"alt,omitempty"`
+	// Root is the plan's folder Path must stay under (schedules.Media);
+	// empty in posts frozen before Herald checked it.
+	Root string `json:"root,omitempty"`
 	// Digest is "sha256:" and the hex SHA-256 of the bytes uploaded; empty
 	// until the first upload.
 	Digest string `json:"digest,omitempty"`

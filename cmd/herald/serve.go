@@ -37,6 +37,7 @@ var serveEnv = []envFlag{
 	{"lease", "HERALD_LEASE"}, {"request-timeout", "HERALD_REQUEST_TIMEOUT"}, {"media-budget", "HERALD_MEDIA_BUDGET"},
 	{"timeline-lag", "HERALD_TIMELINE_LAG"}, {"redis", "HERALD_REDIS"}, {"redis-password", "HERALD_REDIS_PASSWORD"},
 	{"redis-prefix", "HERALD_REDIS_PREFIX"},
+	{"dead-letter-webhook-file", "HERALD_DEAD_LETTER_WEBHOOK_FILE"}, {"dead-letter-secret-file", "HERALD_DEAD_LETTER_SECRET_FILE"},
 }
 
 // defaultCacheDir is where a node keeps its decode cache unless told:
@@ -57,6 +58,7 @@ func runServe(env *cliEnv, args []string) int {
 		cfg                 engine.Config
 		configPaths         string
 		logFormat, logLevel string
+		deadLetter          deadLetterFlags
 	)
 	fs.StringVar(&configPaths, "config", "", "schedules file or folder; several separated by commas (HERALD_CONFIG)")
 	fs.StringVar(&cfg.DB, "db", engine.DefaultDB, "store: postgres://USER@HOST/DB or sqlite:PATH (HERALD_DB)")
@@ -74,7 +76,9 @@ func runServe(env *cliEnv, args []string) int {
 	fs.DurationVar(&cfg.RequestTimeout, "request-timeout", 30*time.Second, "timeout of each request to X (HERALD_REQUEST_TIMEOUT)")
 	fs.DurationVar(&cfg.MediaBudget, "media-budget", engine.DefaultMediaBudget, "time for uploading and processing one post's media, all files together (HERALD_MEDIA_BUDGET)")
 	fs.DurationVar(&cfg.TimelineLag, "timeline-lag", engine.DefaultTimelineLag, "how long X may take to show a new post in the account's timeline; reconciliation calls a post missing only after it (HERALD_TIMELINE_LAG)")
-	fs.StringVar(&cfg.DeadLetterWebhook, "dead-letter-webhook", "", "URL POSTed a JSON body for each new dead letter (HERALD_DEAD_LETTER_WEBHOOK)")
+	fs.StringVar(&cfg.DeadLetterWebhook, "dead-letter-webhook", "", "URL POSTed a JSON body for each new dead letter; prefer the variable or the file, as a URL may hold a secret (HERALD_DEAD_LETTER_WEBHOOK)")
+	fs.StringVar(&deadLetter.urlFile, "dead-letter-webhook-file", "", "file holding the dead-letter webhook's URL (HERALD_DEAD_LETTER_WEBHOOK_FILE)")
+	fs.StringVar(&deadLetter.secretFile, "dead-letter-secret-file", "", "file holding the secret that signs the webhook's requests, instead of HERALD_DEAD_LETTER_SECRET (HERALD_DEAD_LETTER_SECRET_FILE)")
 	// Secrets come only from the environment, never from flags (which
 	// other users of the machine can read in the process list).
 	fs.StringVar(&cfg.AdminTokenFile, "admin-token-file", "", "file of admin API tokens, one ROLE:TOKEN per line, ROLE read or admin (HERALD_ADMIN_TOKEN_FILE)")
@@ -97,6 +101,9 @@ func runServe(env *cliEnv, args []string) int {
 	if len(rest) > 0 {
 		return usageError(fs, "serve takes no arguments (give the schedules with --config), got %q", rest)
 	}
+	if err := deadLetter.apply(&cfg, env.getenv); err != nil {
+		return usageError(fs, "%v", err)
+	}
 	if cfg.CacheDir == "off" {
 		cfg.CacheDir = ""
 	}
@@ -109,6 +116,7 @@ func runServe(env *cliEnv, args []string) int {
 	if err != nil {
 		return usageError(fs, "%v", err)
 	}
+	deadLetter.warn(logger)
 	e, err := engine.New(cfg, logger, nil)
 	if err != nil {
 		return usageError(fs, "%v", err)

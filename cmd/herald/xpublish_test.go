@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/herald-social/herald/actors"
 	"github.com/herald-social/herald/clock"
 	"github.com/herald-social/herald/platform/x/fakex"
 	"github.com/herald-social/herald/store"
@@ -339,31 +340,46 @@ schedules:
 }
 
 // TestDeadLetterWebhook: each new dead letter is POSTed to the webhook,
-// signed, once.
+// signed with a timestamp, once; the URL and the secret come from files, a
+// redirect is not followed (the delivery is tried again), and the URL's
+// secret (its path and query) never reaches the logs.
 func TestDeadLetterWebhook(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
 	}
 	t.Parallel()
 	w := newXWorld(t, fakex.Options{})
-	env := append(w.user("brand"), "HERALD_DEAD_LETTER_SECRET=whsec")
 	w.fake.Inject(fakex.Fault{Endpoint: "POST /2/tweets", Count: 1, Status: 400,
 		Body: `{"title":"Invalid Request","type":"https://api.twitter.com/2/problems/invalid-request","detail":"One or more parameters to your request was invalid.","errors":[{"message":"bad text","parameters":{"text":["x"]}}]}`})
 	var mu sync.Mutex
 	var got []map[string]any
-	var sigs []string
+	var verified []error
+	redirected, followed := 0, 0
 	hook := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case r.URL.Path == "/elsewhere":
+			followed++
+			return
+		case redirected == 0:
+			redirected++
+			http.Redirect(rw, r, "/elsewhere", http.StatusTemporaryRedirect)
+			return
+		}
 		b, _ := io.ReadAll(r.Body)
 		var m map[string]any
 		_ = json.Unmarshal(b, &m)
-		mu.Lock()
 		got = append(got, m)
-		sigs = append(sigs, r.Header.Get("X-Herald-Signature"))
-		mu.Unlock()
+		verified = append(verified, actors.VerifyDeadLetter([]byte("whsec"), r.Header.Get("X-Herald-Timestamp"),
+			r.Header.Get("X-Herald-Signature"), b, time.Now(), actors.DeadLetterTolerance))
 	}))
 	defer hook.Close()
+	writeFile(t, w.dir, "hook-url", hook.URL+"/services/s3cret-path?token=s3cret-query\n")
+	writeFile(t, w.dir, "hook-secret", "whsec\n")
+	env := append(w.user("brand"), "HERALD_DEAD_LETTER_SECRET_FILE="+filepath.Join(w.dir, "hook-secret"))
 	plan := "accounts:\n" + w.account("brand", "") + fmt.Sprintf("schedules:\n  - {id: doomed, account: brand, at: %s, post: {text: \"doomed\"}}\n", soon(3*time.Second))
-	n := w.start(env, plan, "--dead-letter-webhook", hook.URL)
+	n := w.start(env, plan, "--dead-letter-webhook-file", filepath.Join(w.dir, "hook-url"))
 	n.waitLog("delivered", 30*time.Second, msgIs("dead-letter webhook delivered", "schedule_id", "doomed"))
 	stopClean(t, n)
 	mu.Lock()
@@ -374,8 +390,54 @@ func TestDeadLetterWebhook(t *testing.T) {
 	if got[0]["schedule_id"] != "doomed" || got[0]["reason"] != "rejected" || !strings.Contains(fmt.Sprint(got[0]["error"]), "invalid") {
 		t.Errorf("webhook body %v", got[0])
 	}
-	if !strings.HasPrefix(sigs[0], "sha256=") {
-		t.Errorf("signature header %q", sigs[0])
+	if verified[0] != nil {
+		t.Errorf("the signature does not verify: %v", verified[0])
+	}
+	if redirected != 1 || followed != 0 {
+		t.Errorf("redirected %d times, followed %d; want one redirect, not followed", redirected, followed)
+	}
+	if countLogs(n, msgIs("dead-letter webhook failed")) == 0 {
+		t.Error("the redirect was not logged as a failed delivery")
+	}
+	for _, l := range n.snapshot() {
+		if b, _ := json.Marshal(l); strings.Contains(string(b), "s3cret") || strings.Contains(string(b), "whsec") {
+			t.Errorf("a secret reached the logs: %s", b)
+		}
+		if l["msg"] == "dead-letter webhook failed" && !strings.Contains(fmt.Sprint(l["error"]), hook.URL+"/…") {
+			t.Errorf("the failure does not name the webhook as %s/…: %v", hook.URL, l["error"])
+		}
+	}
+}
+
+// TestDeadLetterWebhookFlags: a URL given as a flag value works but is
+// warned about (without being shown); given two ways, it is refused.
+func TestDeadLetterWebhookFlags(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	t.Parallel()
+	w := newXWorld(t, fakex.Options{})
+	plan := "accounts:\n" + w.account("brand", "") + "schedules: []\n"
+	n := w.start(w.user("brand"), plan, "--dead-letter-webhook", "http://127.0.0.1:1/hook?token=s3cret")
+	stopClean(t, n)
+	warned := false
+	for _, l := range n.snapshot() {
+		if b, _ := json.Marshal(l); strings.Contains(string(b), "s3cret") {
+			t.Errorf("the URL reached the logs: %s", b)
+		}
+		if l["level"] == "WARN" && strings.Contains(fmt.Sprint(l["msg"]), "dead-letter webhook URL is given on the command line") {
+			warned = true
+		}
+	}
+	if !warned {
+		t.Error("no warning about the URL on the command line")
+	}
+
+	writeFile(t, w.dir, "hook-url", "http://127.0.0.1:1/hook\n")
+	r := herald(t, "", "serve", "--config", filepath.Join(w.dir, "plan.yaml"), "--db", w.db,
+		"--dead-letter-webhook", "http://127.0.0.1:1/x", "--dead-letter-webhook-file", filepath.Join(w.dir, "hook-url"))
+	if r.code != 2 || !strings.Contains(r.stderr, "--dead-letter-webhook-file: the URL is also given") {
+		t.Errorf("both ways: exit %d, stderr %s; want 2 and the conflict named", r.code, r.stderr)
 	}
 }
 

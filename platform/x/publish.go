@@ -17,6 +17,7 @@ import (
 
 	"github.com/herald-social/herald/platform"
 	"github.com/herald-social/herald/platform/x/xapi"
+	"github.com/herald-social/herald/schedules"
 )
 
 // Publish publishes the posts of post not yet published: media first (or
@@ -222,16 +223,23 @@ func (p *Platform) prepareMedia(ctx context.Context, a *account, frozen []platfo
 // text, and fills in m's Digest, Size, MediaID and ExpiresAt.
 func (p *Platform) upload(ctx context.Context, a *account, m *platform.Media) error {
 	name := filepath.Base(m.Path)
-	fi, err := os.Stat(m.Path)
+	path, err := confined(*m)
+	if err != nil {
+		return fmt.Errorf("media %s: %w: %w", m.Path, platform.ErrPermanent, err)
+	}
+	fi, err := os.Stat(path)
 	if err != nil {
 		return fmt.Errorf("media %s: %w: %w", m.Path, platform.ErrPermanent, err)
 	}
 	h := sha256.New()
-	path := m.Path
 	up, err := a.client.UploadMedia(ctx, xapi.MediaFile{
-		Name: name, Size: fi.Size(), MediaType: mediaType(path),
+		Name: name, Size: fi.Size(), MediaType: mediaType(m.Path),
 		Open: func() (io.ReadCloser, error) {
 			h.Reset()
+			path, err := confined(*m) // again: each open may come later
+			if err != nil {
+				return nil, err
+			}
 			f, err := os.Open(path)
 			if err != nil {
 				return nil, err
@@ -258,6 +266,17 @@ func (p *Platform) upload(ctx context.Context, a *account, m *platform.Media) er
 	}
 	m.Digest, m.Size, m.MediaID, m.ExpiresAt = digest, fi.Size(), up.ID, up.ExpiresAt
 	return nil
+}
+
+// confined is the real path of m's file, refused when it leads out of the
+// plan's folder (schedules.ResolveWithin): validation checked it, but a
+// symbolic link may be swapped since. Media frozen without a Root (before
+// the check existed) are opened as they are.
+func confined(m platform.Media) (string, error) {
+	if m.Root == "" {
+		return m.Path, nil
+	}
+	return schedules.ResolveWithin(m.Root, m.Path)
 }
 
 type hashingReader struct {

@@ -235,3 +235,40 @@ func TestEveryUploadRequestIsCounted(t *testing.T) {
 		}
 	}
 }
+
+// TestMediaLinkedOutOfThePlanIsRefused: validation confined the file to
+// the plan's folder, but a link swapped in since leads out of it: the
+// publish fails for good, and nothing reaches X. The same file opened
+// straight (no link) is uploaded, so the refusal is the link's.
+func TestMediaLinkedOutOfThePlanIsRefused(t *testing.T) {
+	w, p := brandWorld(t, fakex.Options{})
+	base := t.TempDir()
+	plan := filepath.Join(base, "plan")
+	secret := filepath.Join(base, "secret.png")
+	if err := os.Mkdir(plan, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(secret, pngBytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(secret, filepath.Join(plan, "tip.png")); err != nil {
+		t.Fatal(err)
+	}
+	pst := post("brand", "with a swapped picture")
+	pst.Media = []platform.Media{{Path: filepath.Join(plan, "tip.png"), Root: plan}}
+	_, err := p.Publish(context.Background(), pst, platform.Hooks{})
+	if !errors.Is(err, platform.ErrPermanent) || !errors.Is(err, schedules.ErrOutsideRoot) {
+		t.Fatalf("err = %v, want a permanent refusal of a path outside the plan", err)
+	}
+	for _, r := range w.fake.Requests() {
+		t.Errorf("request %s reached X", r.Endpoint)
+	}
+	if len(w.fake.Posts()) != 0 {
+		t.Error("a post reached X")
+	}
+
+	pst.Media = []platform.Media{{Path: secret, Root: base}}
+	if _, err := p.Publish(context.Background(), pst, platform.Hooks{}); err != nil {
+		t.Fatalf("the same file within its root: %v", err)
+	}
+}

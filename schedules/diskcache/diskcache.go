@@ -60,7 +60,9 @@ type Options struct {
 }
 
 // Open creates dir (mode 0700: entries describe the schedules) when it
-// does not exist and returns the cache kept there.
+// does not exist and returns the cache kept there. An existing folder open
+// to group or others is narrowed to 0700 where this process may (a warning
+// is logged where it may not); entries are written 0600.
 func Open(dir string, opts Options) (*Cache, error) {
 	if dir == "" {
 		return nil, errors.New("diskcache: no folder given")
@@ -73,6 +75,12 @@ func Open(dir string, opts Options) (*Cache, error) {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if fi, err := os.Stat(dir); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		if err := os.Chmod(dir, fi.Mode().Perm()&0o700); err != nil {
+			opts.Logger.Warn("decode cache: the folder is open to other users and cannot be narrowed to 0700",
+				slog.String("dir", dir), slog.String("mode", fi.Mode().Perm().String()), slog.String("error", err.Error()))
+		}
 	}
 	return &Cache{dir: dir, salt: opts.Salt, now: opts.Now, logger: opts.Logger}, nil
 }
@@ -118,7 +126,7 @@ func (c *Cache) Put(key string, entry []byte) {
 }
 
 func (c *Cache) put(p string, entry []byte) error {
-	f, err := os.CreateTemp(c.dir, ".tmp-*")
+	f, err := os.CreateTemp(c.dir, ".tmp-*") // mode 0600
 	if err != nil {
 		return err
 	}

@@ -58,6 +58,9 @@ func TestGetPut(t *testing.T) {
 	if b, _ := c.Get("k"); string(b) != "entry two" {
 		t.Fatalf("after a second Put, Get = %q", b)
 	}
+	if fi, err := os.Stat(c.path("k")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("an entry: %v, %v; want mode 0600", fi, err)
+	}
 	if _, ok := open(t, dir, "binary-2", clk).Get("k"); ok {
 		t.Error("another binary's salt read this binary's entry")
 	}
@@ -165,5 +168,21 @@ func TestOpenErrors(t *testing.T) {
 	}
 	if _, err := Open(filepath.Join(file, "sub"), Options{}); err == nil || !strings.Contains(err.Error(), "file") {
 		t.Errorf("Open under a file: %v", err)
+	}
+}
+
+// TestOpenNarrowsAnOpenFolder: a folder made by someone else, readable by
+// all, is narrowed to its owner.
+func TestOpenNarrowsAnOpenFolder(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "cache")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil { // whatever the umask
+		t.Fatal(err)
+	}
+	open(t, dir, "binary-1", &fakeNow{t: time.Now()})
+	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("the folder: %v, %v; want it narrowed to 0700", fi, err)
 	}
 }

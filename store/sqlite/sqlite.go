@@ -18,6 +18,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -79,6 +81,9 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		s.w.SetConnMaxIdleTime(0)
 		s.r = s.w
 	} else {
+		if err := ownerOnly(path); err != nil {
+			return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		}
 		if s.w, err = sql.Open("sqlite", path+"?"+pragmas+"&_journal_mode=WAL&_synchronous=NORMAL"); err != nil {
 			return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 		}
@@ -99,6 +104,29 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// ownerOnly creates the database file with mode 0600 when it does not
+// exist, before SQLite does (SQLite would create it 0644 less the umask):
+// it holds every post and, encrypted, the accounts' tokens. SQLite gives
+// the -wal and -shm files it creates the database file's permissions.
+// Existing files open to group or others (made by an older Herald) are
+// narrowed to 0600 where this process may; where it may not, they are
+// left as they are, for the operator to fix.
+func ownerOnly(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err == nil {
+		return f.Close()
+	}
+	if !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o077 != 0 {
+			_ = os.Chmod(p, fi.Mode().Perm()&0o700)
+		}
+	}
+	return nil
 }
 
 func (s *Store) start(ctx context.Context, opts Options) error {

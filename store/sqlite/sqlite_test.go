@@ -180,3 +180,34 @@ func TestUpgradeFromSchema3(t *testing.T) {
 	})...)
 	storetest.CheckUpgradedFrom3(t, upgrade(t, path))
 }
+
+// TestFilesAreOwnerOnly: the database holds every post and the accounts'
+// tokens: its file and the -wal and -shm SQLite makes beside it are
+// created 0600, and an existing file open to others is narrowed.
+func TestFilesAreOwnerOnly(t *testing.T) {
+	for _, existing := range []bool{false, true} {
+		path := filepath.Join(t.TempDir(), "herald.db")
+		if existing {
+			if err := os.WriteFile(path, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(path, 0o644); err != nil { // whatever the umask
+				t.Fatal(err)
+			}
+		}
+		s, err := sqlite.Open(context.Background(), path, sqlite.Options{Migrate: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range []string{path, path + "-wal", path + "-shm"} {
+			fi, err := os.Stat(p)
+			if err != nil {
+				t.Fatalf("existing %v: %v", existing, err)
+			}
+			if fi.Mode().Perm() != 0o600 {
+				t.Errorf("existing %v: %s has mode %v, want 0600", existing, filepath.Base(p), fi.Mode().Perm())
+			}
+		}
+		s.Close()
+	}
+}
