@@ -240,3 +240,52 @@ func writeCert(t *testing.T, certFile, keyFile, cn string) {
 		t.Fatal(err)
 	}
 }
+
+// The event stream outlives the server's read and write timeouts (the
+// guard lifts them for it), over HTTP/1.1 and h2c, while a unary call that
+// outlives them is cut.
+func TestStreamOutlivesTheTimeouts(t *testing.T) {
+	t.Parallel()
+	const timeout = 100 * time.Millisecond
+	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for i := 0; i < 5; i++ {
+			if _, err := io.WriteString(w, "tick\n"); err != nil {
+				return
+			}
+			http.NewResponseController(w).Flush()
+			time.Sleep(timeout) // real time: what is tested is the server's real deadline
+		}
+	})
+	srv := httptest.NewUnstartedServer(newGuard(false, nil, slog.New(slog.DiscardHandler)).wrap(slow))
+	srv.Config.ReadTimeout, srv.Config.WriteTimeout = timeout, timeout
+	srv.Config.Protocols = new(http.Protocols)
+	srv.Config.Protocols.SetHTTP1(true)
+	srv.Config.Protocols.SetUnencryptedHTTP2(true)
+	srv.Start()
+	defer srv.Close()
+	for _, h2c := range []bool{false, true} {
+		tr := &http.Transport{}
+		tr.Protocols = new(http.Protocols)
+		tr.Protocols.SetHTTP1(!h2c)
+		tr.Protocols.SetUnencryptedHTTP2(h2c)
+		client := &http.Client{Transport: tr}
+		for _, c := range []struct {
+			path      string
+			wantTicks int
+		}{{"/herald.admin.v1.AdminService/WatchJobEvents", 5}, {"/herald.admin.v1.AdminService/GetStatus", -1}} {
+			resp, err := client.Post(srv.URL+c.path, "application/json", strings.NewReader("{}"))
+			if err != nil {
+				if c.wantTicks < 0 {
+					continue
+				}
+				t.Fatalf("h2c %v %s: %v", h2c, c.path, err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			ticks := strings.Count(string(b), "tick")
+			if c.wantTicks >= 0 && ticks != c.wantTicks || c.wantTicks < 0 && ticks == 5 {
+				t.Errorf("h2c %v %s: %d ticks; want %d (-1: cut before 5)", h2c, c.path, ticks, c.wantTicks)
+			}
+		}
+	}
+}
