@@ -481,3 +481,23 @@ func TestNoTokenAnswersOnlyLoopbackHosts(t *testing.T) {
 		t.Errorf("%d manual jobs, want 3 (one per allowed Host)", manual)
 	}
 }
+
+// TestTokensNeedTLSBeyondLoopback: with admin tokens, a listener beyond
+// loopback without TLS is refused at start, naming the flags that fix it;
+// --insecure-http starts it.
+func TestTokensNeedTLSBeyondLoopback(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	t.Parallel()
+	dir := t.TempDir()
+	writeFile(t, dir, "plan.yaml", hostilePlan)
+	env := []string{"HERALD_ADMIN_TOKENS=read:" + readToken, "HERALD_CACHE_DIR=off"}
+	args := []string{"serve", "--config", filepath.Join(dir, "plan.yaml"), "--db", "sqlite:" + filepath.Join(dir, "h.db"), "--dry-run", "--listen", "0.0.0.0:0"}
+	r := heraldEnv(t, dir, env, args...)
+	if r.code != exitUsage || !strings.Contains(r.stderr, "--listen 0.0.0.0:0: admin tokens would cross the network in clear text; give --tls-cert and --tls-key, or --insecure-http") {
+		t.Errorf("tokens on 0.0.0.0 without TLS: exit %d, %q; want a usage error naming --tls-cert and --insecure-http", r.code, r.stderr)
+	}
+	n := startNodeEnv(t, env, append(args[1:], "--insecure-http")...)
+	n.waitLog("start", 30*time.Second, msgIs("herald started"))
+}
