@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -67,7 +68,7 @@ func (g *guard) wrap(next http.Handler) http.Handler {
 			http.Error(w, fmt.Sprintf("Host %q is not served: without admin tokens Herald answers only localhost, 127.0.0.0/8 and [::1], and the names given with --allowed-host (HERALD_ALLOWED_HOSTS)", r.Host), http.StatusMisdirectedRequest)
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, maxRequestBody)
+		r.Body = closeOnError{http.MaxBytesReader(w, r.Body, maxRequestBody), w.Header()}
 		if streamProcedures[r.URL.Path] {
 			// The body is capped above and, with tokens, its sender
 			// known: the stream may last as long as the client stays.
@@ -77,6 +78,22 @@ func (g *guard) wrap(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// closeOnError marks the connection for closing when reading the body
+// fails (too large, too slow): what is left of the body would otherwise be
+// read as the next request on the connection.
+type closeOnError struct {
+	io.ReadCloser
+	header http.Header
+}
+
+func (b closeOnError) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		b.header.Set("Connection", "close")
+	}
+	return n, err
 }
 
 // hostAllowed says whether a request's Host header names this machine's
