@@ -119,6 +119,24 @@ func (t *Tokens) Check(token string) (Caller, bool) {
 	return found, match == 1
 }
 
+// Authenticate finds the caller of an Authorization header's bearer
+// token. When there is none, reason says why (no header, not a bearer
+// token, an unknown token), in words fit for the client and the log.
+func (t *Tokens) Authenticate(authorization string) (caller Caller, reason string) {
+	scheme, token, ok := strings.Cut(authorization, " ")
+	if authorization == "" {
+		return Caller{}, "no bearer token (Authorization: Bearer TOKEN)"
+	}
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+		return Caller{}, "the Authorization header is not a bearer token"
+	}
+	caller, ok = t.Check(strings.TrimSpace(token))
+	if !ok {
+		return Caller{}, "unknown token"
+	}
+	return caller, ""
+}
+
 // mutations are the procedures that change something: they need admin.
 var mutations = map[string]bool{
 	adminv1connect.AdminServicePauseScheduleProcedure:   true,
@@ -158,17 +176,9 @@ func (a *authInterceptor) authorize(ctx context.Context, procedure, peer string,
 		a.logger.LogAttrs(ctx, slog.LevelWarn, "admin API: request refused", attrs...)
 		return connect.NewError(code, errors.New(reason))
 	}
-	auth := header("Authorization")
-	scheme, token, ok := strings.Cut(auth, " ")
-	if auth == "" {
-		return ctx, fail(connect.CodeUnauthenticated, "no bearer token (Authorization: Bearer TOKEN)", "")
-	}
-	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return ctx, fail(connect.CodeUnauthenticated, "the Authorization header is not a bearer token", "")
-	}
-	caller, ok := a.tokens.Check(strings.TrimSpace(token))
-	if !ok {
-		return ctx, fail(connect.CodeUnauthenticated, "unknown token", "")
+	caller, reason := a.tokens.Authenticate(header("Authorization"))
+	if reason != "" {
+		return ctx, fail(connect.CodeUnauthenticated, reason, "")
 	}
 	if mutations[procedure] && caller.Role != RoleAdmin {
 		return ctx, fail(connect.CodePermissionDenied, "this method needs an admin token; the token given is read-only", caller.Name)

@@ -18,7 +18,8 @@ import (
 // adminHandler is the admin API, authenticated, for every protocol.
 func (e *Engine) adminHandler() (string, http.Handler) {
 	srv := admin.NewServer(adminBackend{e}, e.logger.With(slog.String("component", "admin")))
-	return adminv1connect.NewAdminServiceHandler(srv, connect.WithInterceptors(admin.NewAuthInterceptor(e.tokens, e.logger.With(slog.String("component", "admin")))))
+	return adminv1connect.NewAdminServiceHandler(srv, connect.WithInterceptors(admin.NewAuthInterceptor(e.tokens, e.logger.With(slog.String("component", "admin")))),
+		connect.WithReadMaxBytes(maxMessageBytes))
 }
 
 // Info implements admin.Backend.

@@ -53,8 +53,24 @@ type Config struct {
 	// whole listener) is reachable on loopback only, without a token.
 	AdminTokens    string
 	AdminTokenFile string
-	// TLSCert and TLSKey, both or neither, serve the listener over TLS.
+	// TLSCert and TLSKey, both or neither, serve the listener over TLS;
+	// the pair is read again when the files change.
 	TLSCert, TLSKey string
+	// InsecureHTTP lets a node with admin tokens listen beyond loopback
+	// without TLS: for a TLS-terminating proxy or a private network.
+	// Without it such a node refuses to start, as its tokens would cross
+	// the network in clear text.
+	InsecureHTTP bool
+	// AllowedHosts are Host names answered, besides loopback ones, when
+	// no admin token is configured (a guard against DNS rebinding).
+	AllowedHosts []string
+	// MetricsPublic serves /metrics without a token even when admin
+	// tokens are configured.
+	MetricsPublic bool
+	// MetricsScheduleLabels is the most schedules for which metrics keep a
+	// schedule_id label; above it, every series reads schedule_id="_other".
+	// Zero means DefaultMetricsScheduleLabels; negative, never per schedule.
+	MetricsScheduleLabels int
 
 	// Redis, when set, is the Redis the nodes of a cluster share
 	// (redis:// or rediss://); RedisPassword is a secret reference
@@ -70,6 +86,11 @@ const (
 	DefaultMediaBudget = x.DefaultMediaBudget
 	DefaultTimelineLag = x.DefaultTimelineLag
 )
+
+// DefaultMetricsScheduleLabels is the most schedules whose metrics carry
+// their own schedule_id label unless told otherwise: a thousand schedules
+// are a few thousand series; a million would swamp a Prometheus.
+const DefaultMetricsScheduleLabels = 1000
 
 // DefaultDB is the embedded store used when no database is given.
 const DefaultDB = open.DefaultURL
@@ -107,8 +128,15 @@ func (c Config) Validate() error {
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		errs = append(errs, errors.New("--tls-cert and --tls-key go together"))
 	}
-	if _, err := c.adminTokens(); err != nil {
+	if tokens, err := c.adminTokens(); err != nil {
 		errs = append(errs, err)
+	} else if _, beyond := loopbackOnly(c.Listen); tokens.Len() > 0 && beyond && c.TLSCert == "" && !c.InsecureHTTP {
+		errs = append(errs, fmt.Errorf("--listen %s: admin tokens would cross the network in clear text; give --tls-cert and --tls-key, or --insecure-http when a TLS-terminating proxy or a private network carries the traffic", c.Listen))
+	}
+	for _, h := range c.AllowedHosts {
+		if err := validAllowedHost(h); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if c.Lease != 0 && c.Lease < 10*time.Second {
 		errs = append(errs, fmt.Errorf("--lease %v: want at least 10s", c.Lease))

@@ -72,7 +72,11 @@ func New(cfg Config, logger *slog.Logger, clk clock.Clock) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Engine{cfg: cfg, logger: logger, clock: clk, reloads: make(chan reloadRequest), metrics: newEngineMetrics(),
+	metrics := newEngineMetrics()
+	if cfg.MetricsScheduleLabels != 0 {
+		metrics.scheduleLabels.Store(int64(cfg.MetricsScheduleLabels))
+	}
+	return &Engine{cfg: cfg, logger: logger, clock: clk, reloads: make(chan reloadRequest), metrics: metrics,
 		tokens: tokens, beatsDone: make(chan struct{})}, nil
 }
 

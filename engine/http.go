@@ -10,14 +10,17 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/herald-social/herald/admin"
 	"github.com/herald-social/herald/dashboard"
 	"github.com/herald-social/herald/platform/x"
 )
 
 // startHTTP serves, on Config.Listen: /healthz (the process is alive),
-// /readyz (a configuration is loaded and the store answers; it also names
-// the accounts that may need re-authorization) and /metrics,
-// which need no token; and the admin API, which does. HTTP/1.1 and, for
+// /readyz (a configuration is loaded and the store answers; with a token,
+// or without tokens configured, it also names the node, the revision and
+// the accounts that may need re-authorization) and /metrics (a token when
+// tokens are configured, unless --metrics-public); and the admin API,
+// whose token is checked before its body is read (see httpguard.go). HTTP/1.1 and, for
 // gRPC, HTTP/2 (h2c without TLS). With no admin token configured it
 // listens on loopback only.
 func (e *Engine) startHTTP() error {
@@ -36,9 +39,10 @@ func (e *Engine) startHTTP() error {
 		return fmt.Errorf("--listen %s: %w", listen, err)
 	}
 	e.addr = ln.Addr()
+	logger := e.logger.With(slog.String("component", "http"))
 	mux := http.NewServeMux()
 	path, api := e.adminHandler()
-	mux.Handle(path, api)
+	mux.Handle(path, admin.RequireToken(e.tokens, e.logger.With(slog.String("component", "admin")), api))
 	// The dashboard: static files that call the API above from the browser.
 	// "/" without a method: "GET /" would conflict with the API path.
 	mux.Handle("/", dashboard.Handler())
@@ -46,22 +50,23 @@ func (e *Engine) startHTTP() error {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", e.readyz)
-	mux.Handle("GET /metrics", e.metricsHandler())
-	// No WriteTimeout: WatchJobEvents streams for as long as the client
-	// stays; unary calls end with their handlers.
-	e.server = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 2 * time.Minute,
-		ErrorLog: slog.NewLogLogger(e.logger.With(slog.String("component", "http")).Handler(), slog.LevelWarn)}
+	mux.Handle("GET /metrics", e.metricsGuard(e.metricsHandler()))
+	// WatchJobEvents streams for as long as the client stays: the guard
+	// lifts the read and write deadlines for it alone.
+	e.server = &http.Server{Handler: newGuard(e.tokens.Len() == 0, e.cfg.AllowedHosts, logger).wrap(mux),
+		ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout, WriteTimeout: writeTimeout, IdleTimeout: idleTimeout,
+		MaxHeaderBytes: 64 << 10, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	e.server.Protocols = new(http.Protocols)
 	e.server.Protocols.SetHTTP1(true)
 	e.server.Protocols.SetHTTP2(true)
 	e.server.Protocols.SetUnencryptedHTTP2(true)
 	if e.cfg.TLSCert != "" {
-		cert, err := tls.LoadX509KeyPair(e.cfg.TLSCert, e.cfg.TLSKey)
+		certs, err := newCertReloader(e.cfg.TLSCert, e.cfg.TLSKey, e.clock, logger)
 		if err != nil {
 			ln.Close()
-			return fmt.Errorf("--tls-cert/--tls-key: %w", err)
+			return err
 		}
-		e.server.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		e.server.TLSConfig = &tls.Config{GetCertificate: certs.GetCertificate, MinVersion: tls.VersionTLS12}
 		go func() { _ = e.server.ServeTLS(ln, "", "") }()
 		return nil
 	}
@@ -73,12 +78,18 @@ func (e *Engine) readyz(w http.ResponseWriter, r *http.Request) {
 	e.mu.Lock()
 	cfg, last := e.current, e.lastLoad
 	e.mu.Unlock()
-	body := map[string]any{"node": e.cfg.NodeID, "last_reload": last.Result}
+	// Without a token (when tokens are configured) the answer is the
+	// status and health words only: no node, revision or account names.
+	full := e.tokens.Len() == 0 || e.hasToken(r)
+	body := map[string]any{}
 	status := http.StatusOK
 	if cfg == nil {
 		status, body["config"] = http.StatusServiceUnavailable, "not loaded"
-	} else {
+	} else if full {
 		body["revision"] = cfg.Revision
+	}
+	if full {
+		body["node"], body["last_reload"] = e.cfg.NodeID, last.Result
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
@@ -90,12 +101,21 @@ func (e *Engine) readyz(w http.ResponseWriter, r *http.Request) {
 	// Redis is a fast path: without it the node still works (degraded),
 	// so it never makes the node unready.
 	if configured, err := e.Redis(ctx); configured && err != nil {
-		body["redis"] = "degraded: " + err.Error()
+		body["redis"] = "degraded"
+		if full {
+			body["redis"] = "degraded: " + err.Error()
+		}
 	} else if configured {
 		body["redis"] = "ok"
 	}
-	if accounts := e.accountsNeedingAttention(ctx); len(accounts) > 0 {
-		body["accounts"] = accounts
+	if full {
+		if accounts := e.accountsNeedingAttention(ctx); len(accounts) > 0 {
+			body["accounts"] = accounts
+		}
+	}
+	body["status"] = "ready"
+	if status != http.StatusOK {
+		body["status"] = "unready"
 	}
 	writeJSON(w, status, body)
 }

@@ -128,6 +128,7 @@ func (e *Engine) setLast(r ReloadResult, cfg *schedules.Config) {
 	e.lastLoad = r
 	if cfg != nil {
 		e.current = cfg
+		e.metrics.setSchedules(len(cfg.Schedules))
 	}
 }
 

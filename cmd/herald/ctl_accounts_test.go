@@ -66,10 +66,16 @@ func (a accountsNode) account(t *testing.T, ctx context.Context, name string) *a
 	return first
 }
 
-// readyz returns /readyz's status and its accounts detail.
+// readyz returns /readyz's status and its accounts detail, asked with a
+// read token (without one, /readyz names no account).
 func (a accountsNode) readyz(t *testing.T) (int, map[string]map[string]any) {
 	t.Helper()
-	resp, err := http.Get(a.base + "/readyz")
+	req, err := http.NewRequest("GET", a.base+"/readyz", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+readToken)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

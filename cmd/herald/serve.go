@@ -38,6 +38,8 @@ var serveEnv = []envFlag{
 	{"timeline-lag", "HERALD_TIMELINE_LAG"}, {"redis", "HERALD_REDIS"}, {"redis-password", "HERALD_REDIS_PASSWORD"},
 	{"redis-prefix", "HERALD_REDIS_PREFIX"},
 	{"dead-letter-webhook-file", "HERALD_DEAD_LETTER_WEBHOOK_FILE"}, {"dead-letter-secret-file", "HERALD_DEAD_LETTER_SECRET_FILE"},
+	{"insecure-http", "HERALD_INSECURE_HTTP"}, {"allowed-host", "HERALD_ALLOWED_HOSTS"},
+	{"metrics-public", "HERALD_METRICS_PUBLIC"}, {"metrics-schedule-labels", "HERALD_METRICS_SCHEDULE_LABELS"},
 }
 
 // defaultCacheDir is where a node keeps its decode cache unless told:
@@ -87,6 +89,17 @@ func runServe(env *cliEnv, args []string) int {
 	fs.StringVar(&cfg.RedisPrefix, "redis-prefix", "herald:", "prefix of every Redis key this cluster uses, to share one Redis database between clusters (HERALD_REDIS_PREFIX)")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "serve the API, dashboard and health over TLS with this certificate (PEM) (HERALD_TLS_CERT)")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "the certificate's private key (PEM) (HERALD_TLS_KEY)")
+	fs.BoolVar(&cfg.InsecureHTTP, "insecure-http", false, "allow admin tokens over plain HTTP on a non-loopback --listen, for a TLS-terminating proxy or a private network; without it such a node refuses to start (HERALD_INSECURE_HTTP)")
+	fs.Func("allowed-host", "without admin tokens, a Host name answered besides localhost, 127.0.0.0/8 and [::1] (a guard against DNS rebinding); repeat or separate with commas (HERALD_ALLOWED_HOSTS)", func(v string) error {
+		for _, h := range strings.Split(v, ",") {
+			if h = strings.TrimSpace(h); h != "" {
+				cfg.AllowedHosts = append(cfg.AllowedHosts, h)
+			}
+		}
+		return nil
+	})
+	fs.BoolVar(&cfg.MetricsPublic, "metrics-public", false, "serve /metrics without a token even when admin tokens are configured (HERALD_METRICS_PUBLIC)")
+	scheduleLabels := fs.Int("metrics-schedule-labels", engine.DefaultMetricsScheduleLabels, "most schedules whose metrics carry their own schedule_id label; above, schedule_id is \"_other\"; 0 for never (HERALD_METRICS_SCHEDULE_LABELS)")
 	cfg.TokenKey = env.getenv("HERALD_TOKEN_KEY")
 	cfg.AdminTokens = env.getenv("HERALD_ADMIN_TOKENS")
 	cfg.DeadLetterSecret = env.getenv("HERALD_DEAD_LETTER_SECRET")
@@ -103,6 +116,14 @@ func runServe(env *cliEnv, args []string) int {
 	}
 	if err := deadLetter.apply(&cfg, env.getenv); err != nil {
 		return usageError(fs, "%v", err)
+	}
+	switch {
+	case *scheduleLabels < 0:
+		return usageError(fs, "--metrics-schedule-labels %d: must not be negative", *scheduleLabels)
+	case *scheduleLabels == 0:
+		cfg.MetricsScheduleLabels = -1 // engine.Config's "never"
+	default:
+		cfg.MetricsScheduleLabels = *scheduleLabels
 	}
 	if cfg.CacheDir == "off" {
 		cfg.CacheDir = ""
