@@ -187,24 +187,7 @@ func TestDockerfileBuild(t *testing.T) {
 		}
 		runEnv = append(runEnv, name+"="+val)
 	}
-	n := &node{t: t, done: make(chan struct{})}
-	n.cmd = exec.Command(bin, "serve", "--dry-run")
-	n.cmd.Env = append(append(os.Environ(), runEnv...), "HERALD_NODE_ID=docker")
-	stderr, err := n.cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go n.read(stderr)
-	t.Cleanup(func() {
-		if n.cmd.ProcessState == nil {
-			_ = n.cmd.Process.Kill()
-			<-n.done
-			_ = n.cmd.Wait()
-		}
-	})
+	n := startBinary(t, bin, append(runEnv, "HERALD_NODE_ID=docker"), "serve", "--dry-run")
 	addr := n.waitLog("start", 60*time.Second, msgIs("herald started"))["listen"].(string)
 	checkHealth(t, addr)
 

@@ -39,8 +39,16 @@ func startNode(t *testing.T, args ...string) *node {
 // (NAME=VALUE) on top of the test's own.
 func startNodeEnv(t *testing.T, env []string, args ...string) *node {
 	t.Helper()
+	return startBinary(t, heraldBin, env, append([]string{"serve", "--listen", "127.0.0.1:0", "--grace", "5s"}, args...)...)
+}
+
+// startBinary starts bin with args, the test's environment plus env, and
+// reads its log; the process is killed at the end of the test if it still
+// runs.
+func startBinary(t *testing.T, bin string, env []string, args ...string) *node {
+	t.Helper()
 	n := &node{t: t, done: make(chan struct{})}
-	n.cmd = exec.Command(heraldBin, append([]string{"serve", "--listen", "127.0.0.1:0", "--grace", "5s"}, args...)...)
+	n.cmd = exec.Command(bin, args...)
 	n.cmd.Env = append(os.Environ(), env...)
 	stderr, err := n.cmd.StderrPipe()
 	if err != nil {
