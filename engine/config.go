@@ -187,9 +187,9 @@ func (c Config) previousTokenKeys() ([][]byte, error) {
 	}
 	var keys [][]byte
 	for i, s := range strings.Split(c.PreviousTokenKeys, ",") {
-		k, err := x.ParseTokenKey(s)
+		k, err := x.ParseTokenKeyOf(fmt.Sprintf("%s (key %d)", x.PreviousTokenKeyEnv, i+1), s)
 		if err != nil {
-			return nil, fmt.Errorf("%s, key %d: %w", x.PreviousTokenKeyEnv, i+1, err)
+			return nil, err
 		}
 		keys = append(keys, k)
 	}

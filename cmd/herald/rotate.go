@@ -169,9 +169,9 @@ func readTokenKey(env *cliEnv, file, flagName, envName string) ([]byte, error) {
 	if v == "" {
 		return nil, fmt.Errorf("%s is not set", src)
 	}
-	k, err := x.ParseTokenKey(v)
+	k, err := x.ParseTokenKeyOf(src, v)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", src, err)
+		return nil, err
 	}
 	return k, nil
 }

@@ -76,7 +76,11 @@ const PreviousTokenKeyEnv = "HERALD_TOKEN_KEY_PREVIOUS"
 
 // ParseTokenKey decodes a 32-byte AES-256 key written as base64 (standard
 // or URL alphabet, padded or not) or as 64 hex digits.
-func ParseTokenKey(s string) ([]byte, error) {
+func ParseTokenKey(s string) ([]byte, error) { return ParseTokenKeyOf(TokenKeyEnv, s) }
+
+// ParseTokenKeyOf is ParseTokenKey for a key its errors call name (a
+// variable or a file), never quoting the value.
+func ParseTokenKeyOf(name, s string) ([]byte, error) {
 	s = strings.TrimSpace(s)
 	if len(s) == 64 {
 		if b, err := hex.DecodeString(s); err == nil {
@@ -86,12 +90,12 @@ func ParseTokenKey(s string) ([]byte, error) {
 	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
 		if b, err := enc.DecodeString(s); err == nil {
 			if len(b) != 32 {
-				return nil, fmt.Errorf("%s decodes to %d bytes; it must be 32 (make one with: openssl rand -base64 32)", TokenKeyEnv, len(b))
+				return nil, fmt.Errorf("%s decodes to %d bytes; it must be 32 (make one with: openssl rand -base64 32)", name, len(b))
 			}
 			return b, nil
 		}
 	}
-	return nil, fmt.Errorf("%s is neither base64 nor 64 hex digits (make one with: openssl rand -base64 32)", TokenKeyEnv)
+	return nil, fmt.Errorf("%s is neither base64 nor 64 hex digits (make one with: openssl rand -base64 32)", name)
 }
 
 // Keys derived from HERALD_TOKEN_KEY. The key itself is never used: HKDF-
