@@ -208,3 +208,54 @@ schedules:
 		t.Errorf("rotation after the node rewrote: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// racingStore writes the entry once between the command's read and its
+// write, as a node refreshing meanwhile would.
+type racingStore struct {
+	store.Store
+	t       *testing.T
+	account string
+	raced   bool
+}
+
+func (r *racingStore) PutState(ctx context.Context, p store.PutStateParams) (int64, error) {
+	if !r.raced {
+		r.raced = true
+		if _, err := r.Store.PutState(ctx, store.PutStateParams{Key: p.Key, Value: sealedUnder(r.t, r.account, rotateOldKey), Version: p.Version, Now: p.Now}); err != nil {
+			r.t.Fatal(err)
+		}
+	}
+	return r.Store.PutState(ctx, p)
+}
+
+// TestRotateAccountRereadsOnConflict: a node's write between the read
+// and the write makes the compare-and-swap fail; the entry is read again
+// and what the node wrote is re-encrypted.
+func TestRotateAccountRereadsOnConflict(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, err := open.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "herald.db"), open.Options{Migrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	key := engine.TokenStateKey("alpha")
+	if _, err := st.PutState(ctx, store.PutStateParams{Key: key, Value: sealedUnder(t, "alpha", rotateOldKey), Now: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	racing := &racingStore{Store: st, t: t, account: "alpha"}
+	got, err := rotateAccount(ctx, racing, "alpha", rotateOldKey, rotateNewKey, time.Now)
+	if err != nil || got != rotated || !racing.raced {
+		t.Fatalf("rotateAccount = %v, %v (raced %v), want re-encrypted after a reread", got, err, racing.raced)
+	}
+	cur, err := st.GetState(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cur.Version != 3 {
+		t.Errorf("version %d, want 3: the seed, the node's write, the rotation", cur.Version)
+	}
+	if _, err := x.Rekey("alpha", cur.Value, rotateNewKey, rotateOtherKey, time.Now()); err != nil {
+		t.Errorf("the entry does not open with the new key: %v", err)
+	}
+}
