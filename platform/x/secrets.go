@@ -219,10 +219,11 @@ func (s *sealer) openStale(account string, sealed []byte) (plain []byte, stale b
 			return plain, true, nil
 		}
 	}
+	keys := TokenKeyEnv
 	if len(s.previous) > 0 {
-		err = fmt.Errorf("%w, nor with %s", err, PreviousTokenKeyEnv)
+		keys += " nor with " + PreviousTokenKeyEnv
 	}
-	return nil, false, err
+	return nil, false, fmt.Errorf("stored token state does not decrypt with %s (was the key changed?): %w", keys, err)
 }
 
 // openFormat decrypts a state in either format; legacy reports the old
@@ -237,7 +238,7 @@ func (s *sealer) openFormat(account string, sealed []byte) (plain []byte, legacy
 	}
 	plain, err = openWith(s.legacy, account, sealed)
 	if err != nil {
-		return nil, false, fmt.Errorf("stored token state does not decrypt with %s (was the key changed?): %w", TokenKeyEnv, err)
+		return nil, false, err // openStale says which keys were tried
 	}
 	return plain, true, nil
 }
