@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/herald-social/herald/actors"
@@ -43,6 +44,10 @@ type Config struct {
 	// or hex (HERALD_TOKEN_KEY). Required when an account has a refresh
 	// token.
 	TokenKey string
+	// PreviousTokenKeys are keys rotated away, comma separated
+	// (HERALD_TOKEN_KEY_PREVIOUS): they still open stored tokens, which
+	// the node rewrites under TokenKey, during a rolling rotation.
+	PreviousTokenKeys string
 	// DeadLetterWebhook is POSTed each new dead letter; DeadLetterSecret
 	// signs the bodies (HMAC-SHA256).
 	DeadLetterWebhook string
@@ -125,6 +130,9 @@ func (c Config) Validate() error {
 			errs = append(errs, err)
 		}
 	}
+	if _, err := c.previousTokenKeys(); err != nil {
+		errs = append(errs, err)
+	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		errs = append(errs, errors.New("--tls-cert and --tls-key go together"))
 	}
@@ -166,4 +174,24 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("--grace %v: must not be negative", c.Grace))
 	}
 	return errors.Join(errs...)
+}
+
+// previousTokenKeys parses PreviousTokenKeys; errors name the variable and
+// the key's position, never its value.
+func (c Config) previousTokenKeys() ([][]byte, error) {
+	if strings.TrimSpace(c.PreviousTokenKeys) == "" {
+		return nil, nil
+	}
+	if c.TokenKey == "" {
+		return nil, fmt.Errorf("%s is set but %s is not: previous keys only open what the current key then rewrites", x.PreviousTokenKeyEnv, x.TokenKeyEnv)
+	}
+	var keys [][]byte
+	for i, s := range strings.Split(c.PreviousTokenKeys, ",") {
+		k, err := x.ParseTokenKeyOf(fmt.Sprintf("%s (key %d)", x.PreviousTokenKeyEnv, i+1), s)
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	return keys, nil
 }

@@ -188,11 +188,12 @@ func (e *Engine) newPlatform(ctx context.Context, first *schedules.Config) (*x.P
 	if e.cfg.TokenKey != "" {
 		key, _ = x.ParseTokenKey(e.cfg.TokenKey) // checked by Validate
 	}
+	previous, _ := e.cfg.previousTokenKeys() // checked by Validate
 	if e.cfg.DryRun {
 		e.logger.Info("publishing in dry-run: posts are logged, not sent", slog.String("reason", "--dry-run"))
 	}
 	pf, err := x.New(x.Options{
-		BaseURL: e.cfg.XAPIURL, UserAgent: "herald/" + cmp.Or(e.cfg.Version, "devel"), Store: tokenStore{e.store, e.clock}, TokenKey: key, Clock: e.clock,
+		BaseURL: e.cfg.XAPIURL, UserAgent: "herald/" + cmp.Or(e.cfg.Version, "devel"), Store: tokenStore{e.store, e.clock}, TokenKey: key, PreviousTokenKeys: previous, Clock: e.clock,
 		Logger: e.logger.With(slog.String("component", "x")), ForceDryRun: e.cfg.DryRun,
 		DryRun:  dryrun.New(e.logger.With(slog.String("component", "dry-run"))).WithClock(e.clock),
 		Timeout: e.cfg.RequestTimeout, MediaBudget: e.cfg.MediaBudget, TimelineLag: e.cfg.TimelineLag,

@@ -67,3 +67,8 @@ func (e *Engine) refreshLock() x.RefreshLock {
 	ttl := cmp.Or(e.cfg.RequestTimeout, xapi.DefaultTimeout) + refreshLockMargin
 	return cluster.NewRefreshLock(e.redis, e.cfg.RedisPrefix+"token:", ttl)
 }
+
+// TokenStateKey is the key of an account's OAuth 2.0 token state in the
+// store's key-value state, for 'herald rotate-token-key', which
+// re-encrypts the entries.
+func TokenStateKey(account string) string { return tokenStateKey(account) }

@@ -44,6 +44,7 @@ func commands() []command {
 		{"next", "list the next fire instants of a schedule or an ad-hoc cron/RRULE/at spec", runNext},
 		{"serve", "run a Herald node: fire schedules, record and publish jobs, reload on edits", runServe},
 		{"migrate", "apply the store's migrations and print the schema version", runMigrate},
+		{"rotate-token-key", "re-encrypt the stored OAuth 2.0 tokens from HERALD_TOKEN_KEY to HERALD_NEW_TOKEN_KEY", runRotateTokenKey},
 		{"ctl", "steer a running node through its admin API: schedules, jobs, reload, watch", runCtl},
 		{"health", "exit 0 when a running node's /readyz answers 200 (a health check without shell or curl)", runHealth},
 		{"fake-x", "serve a fake X API for demos and tests", runFakeX},
@@ -80,8 +81,12 @@ func run(env *cliEnv, args []string) int {
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "Herald publishes social posts on schedules kept as code.")
 	fmt.Fprintln(w, "\nUsage: herald COMMAND [flags] [args]\n\nCommands:")
+	width := 0
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		width = max(width, len(c.name))
+	}
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-*s %s\n", width, c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nRun 'herald COMMAND --help' for a command's flags.")
 	fmt.Fprintln(w, "Exit status: 0 success, 1 a failed check, 2 wrong usage.")

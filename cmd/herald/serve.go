@@ -101,6 +101,7 @@ func runServe(env *cliEnv, args []string) int {
 	fs.BoolVar(&cfg.MetricsPublic, "metrics-public", false, "serve /metrics without a token even when admin tokens are configured (HERALD_METRICS_PUBLIC)")
 	scheduleLabels := fs.Int("metrics-schedule-labels", engine.DefaultMetricsScheduleLabels, "most schedules whose metrics carry their own schedule_id label; above, schedule_id is \"_other\"; 0 for never (HERALD_METRICS_SCHEDULE_LABELS)")
 	cfg.TokenKey = env.getenv("HERALD_TOKEN_KEY")
+	cfg.PreviousTokenKeys = env.getenv("HERALD_TOKEN_KEY_PREVIOUS")
 	cfg.AdminTokens = env.getenv("HERALD_ADMIN_TOKENS")
 	cfg.DeadLetterSecret = env.getenv("HERALD_DEAD_LETTER_SECRET")
 	cfg.Version = versionString()

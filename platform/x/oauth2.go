@@ -46,9 +46,9 @@ type oauth2Auth struct {
 	clock        clock.Clock
 	logger       *slog.Logger
 	seed         string
-	// legacySeed is the seed as Herald computed it before keys were
-	// derived from the token key, to recognise states stored then.
-	legacySeed string
+	// oldSeeds are the seeds of the environment's refresh token under
+	// earlier schemes and previous keys, to recognise states stored then.
+	oldSeeds []string
 	// instance names this process in the markers it writes, so that it
 	// tells its own from another process's.
 	instance string
@@ -93,6 +93,10 @@ type tokenState struct {
 	// may have been fixed).
 	Reauth   string    `json:"reauth,omitempty"`
 	ReauthAt time.Time `json:"reauth_at,omitzero"`
+	// RekeyedAt is when 'herald rotate-token-key' re-encrypted the state
+	// under a new key (see Rekey): Seed is then of the key rotated away,
+	// which the next write replaces (and clears this).
+	RekeyedAt time.Time `json:"rekeyed_at,omitzero"`
 }
 
 // newInstance returns a random name for this process's markers.
@@ -113,8 +117,8 @@ func (a *oauth2Auth) load(ctx context.Context, env tokenState) error {
 		return nil
 	}
 	a.instance = newInstance()
-	a.legacySeed = a.sealer.legacySeedOf(env.RefreshToken)
-	cur, version, found, err := a.stored(ctx)
+	a.oldSeeds = a.sealer.oldSeedsOf(env.RefreshToken)
+	cur, version, found, stale, err := a.storedStale(ctx)
 	if err != nil || !found {
 		return err
 	}
@@ -125,6 +129,9 @@ func (a *oauth2Auth) load(ctx context.Context, env tokenState) error {
 	}
 	a.tok = cur
 	a.logger.Info("oauth2: using rotated tokens from the store", slog.String("account", a.account))
+	if stale || cur.Seed != a.seed {
+		a.rewrite(ctx)
+	}
 	if cur.Reauth != "" || !cur.RefreshStarted.IsZero() || cur.Unresolved != "" {
 		a.recover(ctx, cur)
 	}
@@ -164,38 +171,53 @@ func (a *oauth2Auth) recover(ctx context.Context, found tokenState) {
 	}
 }
 
+// rewrite stores the loaded state again under the current key and seed
+// (it was under a previous key, a previous seed or the legacy format), so
+// that the previous key can be dropped; a failure leaves it for the next
+// write.
+func (a *oauth2Auth) rewrite(ctx context.Context) {
+	t := a.tok
+	t.Seed, t.RekeyedAt = a.seed, time.Time{}
+	v, err := a.put(ctx, t, a.version)
+	if err != nil {
+		a.logger.Warn("oauth2: could not rewrite the stored tokens under the current token key; the next refresh does", slog.String("account", a.account), slog.String("error", err.Error()))
+		return
+	}
+	a.tok, a.version = t, v
+	a.logger.Info("oauth2: stored tokens rewritten under the current token key", slog.String("account", a.account))
+}
+
 // descends reports whether a stored state comes from the environment's
-// refresh token (by rotation), in the current seed or the legacy one.
+// refresh token (by rotation): see descendsFrom.
 func (a *oauth2Auth) descends(t tokenState) bool {
-	return t.Seed == a.seed || (a.legacySeed != "" && t.Seed == a.legacySeed)
+	return descendsFrom(t, a.seed, a.oldSeeds)
 }
 
 // stored reads and decrypts the account's state; found is false when
 // there is none. Errors do not name the account: callers do.
 func (a *oauth2Auth) stored(ctx context.Context) (t tokenState, version int64, found bool, err error) {
-	st, err := a.st.GetToken(ctx, a.account)
-	if errors.Is(err, ErrTokenNotFound) {
-		return tokenState{}, 0, false, nil
-	}
-	if err != nil {
-		return tokenState{}, 0, false, fmt.Errorf("reading stored tokens: %w", err)
-	}
-	if t, err = a.decode(st.Value); err != nil {
-		return tokenState{}, 0, false, err
-	}
-	return t, st.Version, true, nil
+	t, version, found, _, err = a.storedStale(ctx)
+	return t, version, found, err
 }
 
-func (a *oauth2Auth) decode(sealed []byte) (tokenState, error) {
-	plain, err := a.sealer.open(a.account, sealed)
+// storedStale is stored, and reports a state to rewrite under the
+// current key (see sealer.openStale).
+func (a *oauth2Auth) storedStale(ctx context.Context) (t tokenState, version int64, found, stale bool, err error) {
+	st, err := a.st.GetToken(ctx, a.account)
+	if errors.Is(err, ErrTokenNotFound) {
+		return tokenState{}, 0, false, false, nil
+	}
 	if err != nil {
-		return tokenState{}, err
+		return tokenState{}, 0, false, false, fmt.Errorf("reading stored tokens: %w", err)
 	}
-	var t tokenState
+	plain, stale, err := a.sealer.openStale(a.account, st.Value)
+	if err != nil {
+		return tokenState{}, 0, false, false, err
+	}
 	if err := json.Unmarshal(plain, &t); err != nil {
-		return tokenState{}, fmt.Errorf("stored token state: %w", err)
+		return tokenState{}, 0, false, false, fmt.Errorf("stored token state: %w", err)
 	}
-	return t, nil
+	return t, st.Version, true, stale, nil
 }
 
 // Authorize sets the bearer token, refreshing first when it has expired

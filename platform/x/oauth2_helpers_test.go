@@ -69,6 +69,12 @@ func (l *logs) find(t *testing.T, level, msg string) []map[string]any {
 // given), configured with the brand account.
 func (w *world) node(st store.Store, l *logs) *Platform {
 	w.t.Helper()
+	return w.nodeKeys(st, l, testKey)
+}
+
+// nodeKeys is node with its token key and previous keys.
+func (w *world) nodeKeys(st store.Store, l *logs, key []byte, previous ...[]byte) *Platform {
+	w.t.Helper()
 	if st == nil {
 		st = w.store
 	}
@@ -76,7 +82,7 @@ func (w *world) node(st store.Store, l *logs) *Platform {
 		l = &logs{}
 	}
 	p, err := New(Options{
-		BaseURL: w.url, Store: storeTokens{st, w.clk}, TokenKey: testKey, Clock: w.clk, Logger: slog.New(slog.NewJSONHandler(l, nil)),
+		BaseURL: w.url, Store: storeTokens{st, w.clk}, TokenKey: key, PreviousTokenKeys: previous, Clock: w.clk, Logger: slog.New(slog.NewJSONHandler(l, nil)),
 		Secrets: Resolver{LookupEnv: func(k string) (string, bool) { v, ok := w.env[k]; return v, ok }},
 		DryRun:  dryrun.New(slog.New(slog.DiscardHandler)),
 	})
@@ -103,11 +109,18 @@ func (w *world) tokenRequests() map[int]int {
 // storedState decrypts the brand account's stored state.
 func (w *world) storedState() tokenState {
 	w.t.Helper()
+	return w.storedStateKey(testKey)
+}
+
+// storedStateKey decrypts the brand account's stored state with key
+// alone.
+func (w *world) storedStateKey(key []byte) tokenState {
+	w.t.Helper()
 	st, err := w.store.GetState(context.Background(), tokenKey("brand"))
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	s, err := newSealer(testKey)
+	s, err := newSealer(key)
 	if err != nil {
 		w.t.Fatal(err)
 	}

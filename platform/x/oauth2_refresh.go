@@ -123,7 +123,7 @@ func (a *oauth2Auth) marker(base tokenState) tokenState {
 			base.RefreshStarted.UTC().Format(time.RFC3339))
 		m.UnresolvedAt = base.RefreshStarted
 	}
-	m.Seed, m.RefreshStarted, m.RefreshBy = a.seed, now, a.instance
+	m.Seed, m.RefreshStarted, m.RefreshBy, m.RekeyedAt = a.seed, now, a.instance, time.Time{}
 	m.Reauth, m.ReauthAt = "", time.Time{}
 	return m
 }
@@ -231,7 +231,8 @@ func (a *oauth2Auth) reauthError(reason string) error {
 // save writes the current pair with a compare-and-swap on the version
 // read, retrying a few times on a transient store error.
 func (a *oauth2Auth) save(ctx context.Context) error {
-	a.tok.Seed = a.seed // a legacy state is rewritten with the current seed
+	// A legacy or re-encrypted state is rewritten with the current seed.
+	a.tok.Seed, a.tok.RekeyedAt = a.seed, time.Time{}
 	var last error
 	for try := 0; try < 3; try++ {
 		v, err := a.put(ctx, a.tok, a.version)

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/herald-social/herald/schedules"
@@ -68,9 +69,18 @@ func (r Resolver) Resolve(ref schedules.SecretRef) (string, error) {
 // rotated OAuth 2.0 tokens at rest: 32 bytes, base64 or hex encoded.
 const TokenKeyEnv = "HERALD_TOKEN_KEY"
 
+// PreviousTokenKeyEnv holds the keys rotated away that still open stored
+// states (never seal them), comma separated, during a rotation of
+// HERALD_TOKEN_KEY (see Rekey).
+const PreviousTokenKeyEnv = "HERALD_TOKEN_KEY_PREVIOUS"
+
 // ParseTokenKey decodes a 32-byte AES-256 key written as base64 (standard
 // or URL alphabet, padded or not) or as 64 hex digits.
-func ParseTokenKey(s string) ([]byte, error) {
+func ParseTokenKey(s string) ([]byte, error) { return ParseTokenKeyOf(TokenKeyEnv, s) }
+
+// ParseTokenKeyOf is ParseTokenKey for a key its errors call name (a
+// variable or a file), never quoting the value.
+func ParseTokenKeyOf(name, s string) ([]byte, error) {
 	s = strings.TrimSpace(s)
 	if len(s) == 64 {
 		if b, err := hex.DecodeString(s); err == nil {
@@ -80,12 +90,12 @@ func ParseTokenKey(s string) ([]byte, error) {
 	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
 		if b, err := enc.DecodeString(s); err == nil {
 			if len(b) != 32 {
-				return nil, fmt.Errorf("%s decodes to %d bytes; it must be 32 (make one with: openssl rand -base64 32)", TokenKeyEnv, len(b))
+				return nil, fmt.Errorf("%s decodes to %d bytes; it must be 32 (make one with: openssl rand -base64 32)", name, len(b))
 			}
 			return b, nil
 		}
 	}
-	return nil, fmt.Errorf("%s is neither base64 nor 64 hex digits (make one with: openssl rand -base64 32)", TokenKeyEnv)
+	return nil, fmt.Errorf("%s is neither base64 nor 64 hex digits (make one with: openssl rand -base64 32)", name)
 }
 
 // Keys derived from HERALD_TOKEN_KEY. The key itself is never used: HKDF-
@@ -123,9 +133,31 @@ type sealer struct {
 	legacy    cipher.AEAD
 	legacyMAC []byte
 	mac       []byte // the seed's HMAC key, derived
+	// previous are the sealers of keys rotated away
+	// (HERALD_TOKEN_KEY_PREVIOUS): they open states and name seeds, they
+	// never seal, so that nodes keep reading the states of a rotation in
+	// progress.
+	previous []*sealer
 }
 
-func newSealer(key []byte) (*sealer, error) {
+// newSealer returns the sealer of key, which also opens what the
+// previous keys sealed.
+func newSealer(key []byte, previous ...[]byte) (*sealer, error) {
+	s, err := newKeySealer(key)
+	if err != nil {
+		return nil, err
+	}
+	for i, k := range previous {
+		p, err := newKeySealer(k)
+		if err != nil {
+			return nil, fmt.Errorf("previous token key %d: %w", i+1, err)
+		}
+		s.previous = append(s.previous, p)
+	}
+	return s, nil
+}
+
+func newKeySealer(key []byte) (*sealer, error) {
 	sealKey, err := deriveKey(key, infoSealKey)
 	if err != nil {
 		return nil, err
@@ -167,10 +199,31 @@ func (s *sealer) seal(account string, plain []byte) ([]byte, error) {
 	return s.aead.Seal(out, nonce, plain, []byte(account)), nil
 }
 
-// open decrypts a state in either format.
+// open decrypts a state in either format, with the current key or a
+// previous one.
 func (s *sealer) open(account string, sealed []byte) ([]byte, error) {
-	plain, _, err := s.openFormat(account, sealed)
+	plain, _, err := s.openStale(account, sealed)
 	return plain, err
+}
+
+// openStale decrypts a state with the current key or a previous one;
+// stale reports a state to rewrite under the current key (sealed with a
+// previous key, or in the legacy format).
+func (s *sealer) openStale(account string, sealed []byte) (plain []byte, stale bool, err error) {
+	plain, legacy, err := s.openFormat(account, sealed)
+	if err == nil {
+		return plain, legacy, nil
+	}
+	for _, p := range s.previous {
+		if plain, _, perr := p.openFormat(account, sealed); perr == nil {
+			return plain, true, nil
+		}
+	}
+	keys := TokenKeyEnv
+	if len(s.previous) > 0 {
+		keys += " nor with " + PreviousTokenKeyEnv
+	}
+	return nil, false, fmt.Errorf("stored token state does not decrypt with %s (was the key changed?): %w", keys, err)
 }
 
 // openFormat decrypts a state in either format; legacy reports the old
@@ -185,7 +238,7 @@ func (s *sealer) openFormat(account string, sealed []byte) (plain []byte, legacy
 	}
 	plain, err = openWith(s.legacy, account, sealed)
 	if err != nil {
-		return nil, false, fmt.Errorf("stored token state does not decrypt with %s (was the key changed?): %w", TokenKeyEnv, err)
+		return nil, false, err // openStale says which keys were tried
 	}
 	return plain, true, nil
 }
@@ -206,6 +259,27 @@ func (s *sealer) seedOf(refresh string) string { return macHex(s.mac, refresh) }
 // (the HMAC keyed with the token key itself), to recognise stored states
 // of that time.
 func (s *sealer) legacySeedOf(refresh string) string { return macHex(s.legacyMAC, refresh) }
+
+// oldSeedsOf are the seeds refresh had under earlier schemes and keys:
+// the legacy seed, and both seeds under each previous key. A stored
+// state bearing one of them descends from refresh too.
+func (s *sealer) oldSeedsOf(refresh string) []string {
+	seeds := []string{s.legacySeedOf(refresh)}
+	for _, p := range s.previous {
+		seeds = append(seeds, p.seedOf(refresh), p.legacySeedOf(refresh))
+	}
+	return seeds
+}
+
+// descendsFrom reports whether the stored state t comes from the
+// environment's refresh token, whose current seed is seed. A state
+// re-encrypted by 'herald rotate-token-key' carries the seed of a key
+// this node may no longer have: it is taken as descending when no known
+// seed matches, since after a rotation its pair is the live one (the
+// environment's was spent by the first refresh).
+func descendsFrom(t tokenState, seed string, oldSeeds []string) bool {
+	return t.Seed == seed || slices.Contains(oldSeeds, t.Seed) || !t.RekeyedAt.IsZero()
+}
 
 // seedOf is the seed of refresh under the token key, as the platform asks
 // for it when it builds an account.

@@ -75,7 +75,7 @@ func (p *Platform) AccountStates(ctx context.Context) []AccountState {
 		if !a.dryRun && def.OAuth2 != nil && !def.OAuth2.RefreshToken.IsZero() {
 			if s == nil {
 				var err error
-				if s, err = newSealer(p.opts.TokenKey); err != nil {
+				if s, err = newSealer(p.opts.TokenKey, p.opts.PreviousTokenKeys...); err != nil {
 					st.State, st.Detail = AuthUnknown, err.Error()
 					out = append(out, st)
 					continue
@@ -111,7 +111,7 @@ func (p *Platform) storedAuthState(ctx context.Context, s *sealer, def *schedule
 	if err != nil {
 		return AuthUnknown, fmt.Sprintf("oauth2.refresh_token: %v", err), time.Time{}
 	}
-	if t.Seed != s.seedOf(env) && t.Seed != s.legacySeedOf(env) {
+	if !descendsFrom(t, s.seedOf(env), s.oldSeedsOf(env)) {
 		return AuthOK, "", time.Time{}
 	}
 	return authStateOf(t, p.opts.Clock.Now())

@@ -56,10 +56,14 @@ type Options struct {
 	// TokenKey encrypts rotated OAuth 2.0 tokens at rest (32 bytes). It is
 	// required as soon as an account has a refresh token.
 	TokenKey []byte
-	Limiter  ratelimit.Limiter // default ratelimit.NewMemory(Clock)
-	Clock    clock.Clock       // default clock.Real()
-	Logger   *slog.Logger      // default: discard
-	Secrets  Resolver
+	// PreviousTokenKeys are keys rotated away: they still open stored
+	// states, which a node rewrites under TokenKey when it loads them
+	// (HERALD_TOKEN_KEY_PREVIOUS; see Rekey).
+	PreviousTokenKeys [][]byte
+	Limiter           ratelimit.Limiter // default ratelimit.NewMemory(Clock)
+	Clock             clock.Clock       // default clock.Real()
+	Logger            *slog.Logger      // default: discard
+	Secrets           Resolver
 	// DryRun publishes through this platform (required): for accounts
 	// without credentials, and for every account when ForceDryRun is set.
 	DryRun      platform.Platform
@@ -274,7 +278,7 @@ func (p *Platform) build(ctx context.Context, def *schedules.Account) (*account,
 			if len(p.opts.TokenKey) == 0 {
 				return nil, fmt.Errorf("oauth2.refresh_token is set but %s is not: X rotates refresh tokens, and Herald stores each new one encrypted with that key (make one with: openssl rand -base64 32)", TokenKeyEnv)
 			}
-			if oa.sealer, err = newSealer(p.opts.TokenKey); err != nil {
+			if oa.sealer, err = newSealer(p.opts.TokenKey, p.opts.PreviousTokenKeys...); err != nil {
 				return nil, err
 			}
 			oa.seed = seedOf(p.opts.TokenKey, env.RefreshToken)
