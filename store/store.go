@@ -174,6 +174,18 @@ type Store interface {
 	// schedule ID; expired ones are not listed and may be deleted.
 	ListPauses(ctx context.Context, params ListPausesParams) ([]Pause, error)
 
+	// PruneJobs deletes, in one short transaction, at most params.Limit
+	// jobs that params select (see PruneParams: never a job that is not
+	// terminal, except a dead letter older than DeadBefore) with their
+	// events, metrics snapshots and tasks. It takes no write lock that
+	// fires wait on: the rows it deletes are ones no writer touches. Limit
+	// not positive or Before zero is ErrInvalid.
+	PruneJobs(ctx context.Context, params PruneParams) (PruneResult, error)
+
+	// JobStats reports how many jobs the store holds and the oldest one's
+	// planned instant, cheaply (see JobStats).
+	JobStats(ctx context.Context) (JobStats, error)
+
 	// Migrate applies the embedded migrations the database lacks, in one
 	// transaction; safe to call concurrently (from several nodes) and again.
 	// A database newer than the binary is refused with ErrSchemaTooNew.
