@@ -177,8 +177,9 @@ type Store interface {
 	// PruneJobs deletes, in one short transaction, at most params.Limit
 	// jobs that params select (see PruneParams: never a job that is not
 	// terminal, except a dead letter older than DeadBefore) with their
-	// events, metrics snapshots and tasks. It takes no write lock that
-	// fires wait on: the rows it deletes are ones no writer touches. Limit
+	// events, metrics snapshots and tasks. Writers wait for it at most one
+	// batch (SQLite's single writer), or not at all (Postgres: it takes no
+	// write lock, the rows it deletes being ones no fire writes). Limit
 	// not positive or Before zero is ErrInvalid.
 	PruneJobs(ctx context.Context, params PruneParams) (PruneResult, error)
 

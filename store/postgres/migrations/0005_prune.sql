@@ -3,4 +3,4 @@
 -- each batch would scan the whole table. Partial: the jobs still in flight,
 -- the ones fires write, are not in it and pay nothing for it. Building it
 -- reads the table once, at the upgrade.
-CREATE INDEX jobs_prune ON jobs (updated_at, id) WHERE status IN ('succeeded', 'cancelled', 'missed', 'dead');
+CREATE INDEX IF NOT EXISTS jobs_prune ON jobs (updated_at, id) WHERE status IN ('succeeded', 'cancelled', 'missed', 'dead');
