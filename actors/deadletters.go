@@ -167,6 +167,14 @@ func (n *deadLetterNotifier) save(ctx context.Context, id, version int64) error 
 func (n *deadLetterNotifier) deliverWithRetry(ctx context.Context, e store.Event) error {
 	rt := n.rt
 	job, err := rt.opts.Store.GetJob(ctx, e.JobID)
+	if errors.Is(err, store.ErrNotFound) {
+		// Pruned by retention after its events were read (a dead letter
+		// older than --retain-dead, or one handled long ago): there is
+		// nothing left to tell, and retrying would stop the webhook for
+		// good.
+		rt.logger.Info("dead-letter webhook skipped a pruned job", slog.Int64("job_id", e.JobID), slog.Int64("event_id", e.ID))
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("reading job %d: %w", e.JobID, err)
 	}

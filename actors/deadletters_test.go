@@ -7,12 +7,16 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/herald-social/herald/store"
+	"github.com/herald-social/herald/store/sqlite"
 )
 
 var hookNow = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -132,5 +136,29 @@ func TestRedactURL(t *testing.T) {
 		if got := RedactURL(tt.in); got != tt.want {
 			t.Errorf("RedactURL(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestDeadLetterOfPrunedJob: a dead event whose job retention deleted
+// after the event was read is skipped, not retried forever, and nothing
+// is posted.
+func TestDeadLetterOfPrunedJob(t *testing.T) {
+	var posts atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { posts.Add(1) }))
+	defer srv.Close()
+	s, err := sqlite.Open(context.Background(), sqlite.Memory, sqlite.Options{Migrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	n := testNotifier(srv.URL, "whsec")
+	n.rt = &Runtime{opts: Options{Store: s}, logger: slog.New(slog.DiscardHandler)}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // a retry loop fails instead of hanging
+	defer cancel()
+	if err := n.deliverWithRetry(ctx, store.Event{ID: 9, JobID: 42, To: store.StatusDead}); err != nil {
+		t.Fatalf("deliverWithRetry for a pruned job: %v", err)
+	}
+	if posts.Load() != 0 {
+		t.Fatalf("%d webhook posts for a pruned job", posts.Load())
 	}
 }

@@ -96,6 +96,11 @@ func (s *Server) GetStatus(ctx context.Context, _ *connect.Request[adminv1.GetSt
 	default:
 		out.Redis = &adminv1.Health{State: "ok"}
 	}
+	if st, err := s.b.Store().JobStats(hctx); err == nil {
+		out.StoreJobs, out.StoreJobsApproximate, out.OldestJobPlannedAt = st.Jobs, st.Approximate, ts(st.OldestPlannedAt)
+	} else if out.Store.State == "ok" {
+		out.Store = &adminv1.Health{State: "error", Detail: "job stats: " + err.Error()}
+	}
 	out.Warnings = s.b.Warnings()
 	for _, a := range s.b.Accounts(hctx) {
 		out.Accounts = append(out.Accounts, accountToProto(a))

@@ -218,3 +218,31 @@ func TestNodesAndWarnings(t *testing.T) {
 		}
 	}
 }
+
+// TestStatusReportsJobs: GetStatus gives the store's job count and the
+// oldest job's planned instant (none in an empty store).
+func TestStatusReportsJobs(t *testing.T) {
+	t.Parallel()
+	b := &backend{st: openStore(t)}
+	check := func(jobs int64, oldest *timestamppb.Timestamp) {
+		t.Helper()
+		for name, c := range serve(t, b) {
+			got, err := c.GetStatus(context.Background(), connect.NewRequest(&adminv1.GetStatusRequest{}))
+			if err != nil {
+				t.Fatalf("%s GetStatus: %v", name, err)
+			}
+			if m := got.Msg; m.StoreJobs != jobs || m.StoreJobsApproximate || !proto.Equal(m.OldestJobPlannedAt, oldest) {
+				t.Errorf("%s: jobs %d (approximate %t), oldest %v; want %d, %v", name, m.StoreJobs, m.StoreJobsApproximate,
+					m.OldestJobPlannedAt, jobs, oldest)
+			}
+		}
+	}
+	check(0, nil)
+	planned := t0.Add(-48 * time.Hour)
+	_, err := b.st.CreateJobs(context.Background(), store.CreateJobsParams{Node: "n1", Now: t0, Jobs: []store.NewJob{
+		{ScheduleID: "a", PlannedAt: t0}, {ScheduleID: "b", PlannedAt: planned, Status: store.StatusMissed}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(2, timestamppb.New(planned))
+}

@@ -84,6 +84,12 @@ type Config struct {
 	// RedisPrefix starts every key Herald writes in Redis, so that
 	// several clusters (or tests) may share one Redis database.
 	RedisPrefix string
+
+	// Retain is how long terminal jobs (succeeded, cancelled, missed) are
+	// kept, with their events and metrics, after their last change; zero
+	// keeps them forever. RetainDead is the same for dead letters (zero:
+	// forever). See DefaultRetain and pruner.
+	Retain, RetainDead time.Duration
 }
 
 // Defaults of the publishing time budgets, as package x has them.
@@ -146,6 +152,7 @@ func (c Config) Validate() error {
 			errs = append(errs, err)
 		}
 	}
+	errs = append(errs, validRetention(c.Retain, c.RetainDead)...)
 	if c.Lease != 0 && c.Lease < 10*time.Second {
 		errs = append(errs, fmt.Errorf("--lease %v: want at least 10s", c.Lease))
 	}

@@ -52,6 +52,10 @@ type Engine struct {
 	// stopBeats ends the heartbeats; beatsDone closes when they ended.
 	stopBeats context.CancelFunc
 	beatsDone chan struct{}
+	// stopPrune ends the pruner (nil when retention is off); pruneDone
+	// closes when it ended.
+	stopPrune context.CancelFunc
+	pruneDone chan struct{}
 	startedAt time.Time
 	members   members
 
@@ -174,6 +178,7 @@ func (e *Engine) start(ctx context.Context) (err error) {
 		defer close(e.beatsDone)
 		e.heartbeats(beats)
 	}()
+	e.startPruner(ctx)
 	e.logger.Info("herald started", slog.String("node", e.cfg.NodeID), slog.String("db", open.Redact(e.cfg.DB)),
 		slog.String("listen", e.addr.String()), slog.Any("config", e.cfg.ConfigPaths), slog.Bool("dry_run", e.cfg.DryRun),
 		slog.Bool("tls", e.cfg.TLSCert != ""), slog.Int("admin_tokens", e.tokens.Len()))
@@ -275,6 +280,10 @@ func (e *Engine) shutdown() error {
 		if err := e.removeNode(ctx); err != nil {
 			e.logger.Warn("removing this node's heartbeat failed", slog.String("error", err.Error()))
 		}
+	}
+	if e.stopPrune != nil {
+		e.stopPrune()
+		<-e.pruneDone
 	}
 	errs = append(errs, e.runtime.Stop(ctx, e.cfg.Grace))
 	if e.server != nil {

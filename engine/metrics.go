@@ -50,6 +50,7 @@ type engineMetrics struct {
 	fireLocks   *prometheus.CounterVec // result
 	redisTrips  *prometheus.CounterVec // op
 	dropped     *prometheus.CounterVec // reason
+	pruned      *prometheus.CounterVec // table
 	// configRevisions is set at each heartbeat from the store's nodes.
 	configRevisions prometheus.Gauge
 
@@ -161,6 +162,14 @@ func newEngineMetrics() *engineMetrics {
 		Help: "Fires dropped unrecorded, by reason (store_unavailable: the store did not answer and the held fires reached their bound); the node's next start catches them up.",
 	}, []string{"reason"})
 
+	m.pruned = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "herald_pruned_rows_total",
+		Help: "Rows deleted by retention (--retain, --retain-dead), by table: jobs, events, snapshots (metrics snapshots), tasks (metrics captures still pending).",
+	}, []string{"table"})
+	for _, t := range []string{"jobs", "events", "snapshots", "tasks"} {
+		m.pruned.WithLabelValues(t)
+	}
+
 	// Series of known, small label sets start at zero, so that rate() and
 	// alerts see their first increase.
 	for _, r := range []string{"ok", "error"} {
@@ -179,7 +188,7 @@ func newEngineMetrics() *engineMetrics {
 
 	m.registry.MustRegister(m.reloads, m.fires, m.skipped, m.lateness, m.transitions, m.publishes,
 		m.deadLetters, m.restarts, m.snapshots, m.fireWrites, m.fireLocks, m.redisTrips, m.dropped, m.configRevisions,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		m.pruned, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
@@ -218,6 +227,14 @@ func (m *engineMetrics) MetricsCaptured(account string, n int) {
 }
 
 func (m *engineMetrics) FireWrites(n int) { m.fireWrites.Add(float64(n)) }
+
+// Pruned counts the rows one pruning batch deleted.
+func (m *engineMetrics) Pruned(r store.PruneResult) {
+	m.pruned.WithLabelValues("jobs").Add(float64(r.Jobs))
+	m.pruned.WithLabelValues("events").Add(float64(r.Events))
+	m.pruned.WithLabelValues("snapshots").Add(float64(r.Snapshots))
+	m.pruned.WithLabelValues("tasks").Add(float64(r.Tasks))
+}
 
 func (m *engineMetrics) FireLocks(result actors.FireLockResult, n int) {
 	if n > 0 {

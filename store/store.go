@@ -174,6 +174,19 @@ type Store interface {
 	// schedule ID; expired ones are not listed and may be deleted.
 	ListPauses(ctx context.Context, params ListPausesParams) ([]Pause, error)
 
+	// PruneJobs deletes, in one short transaction, at most params.Limit
+	// jobs that params select (see PruneParams: never a job that is not
+	// terminal, except a dead letter older than DeadBefore) with their
+	// events, metrics snapshots and tasks. Writers wait for it at most one
+	// batch (SQLite's single writer), or not at all (Postgres: it takes no
+	// write lock, the rows it deletes being ones no fire writes). Limit
+	// not positive or Before zero is ErrInvalid.
+	PruneJobs(ctx context.Context, params PruneParams) (PruneResult, error)
+
+	// JobStats reports how many jobs the store holds and the oldest one's
+	// planned instant, cheaply (see JobStats).
+	JobStats(ctx context.Context) (JobStats, error)
+
 	// Migrate applies the embedded migrations the database lacks, in one
 	// transaction; safe to call concurrently (from several nodes) and again.
 	// A database newer than the binary is refused with ErrSchemaTooNew.

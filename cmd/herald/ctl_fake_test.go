@@ -154,6 +154,7 @@ func (f *fakeAdmin) GetStatus(_ context.Context, req *connect.Request[adminv1.Ge
 		NodeId: "n1", Version: "v1.2.3", StartedAt: fakeTS(-3 * time.Hour), ConfigRevision: "r-abc", ConfigCommit: "c0ffee",
 		SchedulesLoaded: 3, LastReload: &adminv1.ReloadResult{Result: "ok", Trigger: "start", Revision: "r-abc", Added: 3, At: fakeTS(-3 * time.Hour)},
 		Store: &adminv1.Health{State: "ok"}, Redis: &adminv1.Health{State: "not_configured"},
+		StoreJobs: 12345, StoreJobsApproximate: true, OldestJobPlannedAt: fakeTS(-48 * time.Hour),
 		Accounts: []*adminv1.AccountStatus{
 			{Name: "brand", Auth: "oauth2", AuthState: adminv1.AuthState_AUTH_STATE_REAUTH_REQUIRED, Since: fakeTS(-time.Hour),
 				Detail: "account brand: refreshing the OAuth 2.0 token: xapi token: HTTP 400 Bad Request: Value passed for the token was invalid."},

@@ -53,6 +53,11 @@ sharing the store (see herald ctl nodes).`)
 		}
 		fmt.Fprintf(w, "store\t%s\n", healthText(s.GetStore()))
 		fmt.Fprintf(w, "redis\t%s\n", healthText(s.GetRedis()))
+		jobs := fmt.Sprintf("%d", s.GetStoreJobs())
+		if s.GetStoreJobsApproximate() {
+			jobs = "about " + jobs
+		}
+		fmt.Fprintf(w, "jobs\t%s, oldest planned %s\n", jobs, fmtWhen(s.GetOldestJobPlannedAt(), now))
 		for _, warning := range s.GetWarnings() {
 			fmt.Fprintf(w, "warning\t%s\n", warning)
 		}

@@ -89,6 +89,7 @@ func TestCtlCommands(t *testing.T) {
 		inStderr string
 	}{
 		{"status", []string{"status"}, exitOK, []string{"node         n1", "revision r-abc, commit c0ffee", "last reload  ok (start) at 2030-01-02T00:04:05Z: revision r-abc, 3 added", "not_configured",
+			"jobs         about 12345, oldest planned 2029-12-31T03:04:05Z (",
 			"\naccounts\nACCOUNT  AUTH    MODE        STATE                      SINCE                 DETAIL\n",
 			"brand    oauth2  publishing  reauth_required            2030-01-02T02:04:05Z  account brand: refreshing the OAuth 2.0 token: xapi token: HTTP 400 Bad Request: Value passed for the token was invalid.\n",
 			"demo     none    dry run     ok                         -                     -\n",

@@ -111,6 +111,10 @@ func TestUsageAndExitCodes(t *testing.T) {
 		{"serve bad db", []string{"serve", "--config", "x", "--db", "mysql://u:secret@h/db"}, exitUsage, "mysql://REDACTED@h/db", ""},
 		{"serve bad publishers", []string{"serve", "--config", "x", "--publishers", "0"}, exitUsage, "--publishers 0", ""},
 		{"serve bad log format", []string{"serve", "--config", "x", "--log-format", "xml"}, exitUsage, "--log-format", ""},
+		{"serve bad retain", []string{"serve", "--config", "x", "--retain", "ninety"}, exitUsage, `invalid value "ninety" for flag -retain: "ninety": want a number of days such as 90d`, ""},
+		{"serve retain too short", []string{"serve", "--config", "x", "--retain", "10m"}, exitUsage, "--retain 10m0s: want at least 1h0m0s, or off", ""},
+		{"serve retain dead shorter", []string{"serve", "--config", "x", "--retain", "30d", "--retain-dead", "7d"}, exitUsage, "--retain-dead 168h0m0s: want at least --retain (720h0m0s)", ""},
+		{"serve help retain", []string{"serve", "--help"}, exitOK, "(default 90d)", ""},
 		{"serve stray argument", []string{"serve", "schedules/"}, exitUsage, "serve takes no arguments", ""},
 		{"migrate bad db", []string{"migrate", "--db", "nope"}, exitCheck, "want postgres://", ""},
 	}

@@ -40,6 +40,25 @@ var serveEnv = []envFlag{
 	{"dead-letter-webhook-file", "HERALD_DEAD_LETTER_WEBHOOK_FILE"}, {"dead-letter-secret-file", "HERALD_DEAD_LETTER_SECRET_FILE"},
 	{"insecure-http", "HERALD_INSECURE_HTTP"}, {"allowed-host", "HERALD_ALLOWED_HOSTS"},
 	{"metrics-public", "HERALD_METRICS_PUBLIC"}, {"metrics-schedule-labels", "HERALD_METRICS_SCHEDULE_LABELS"},
+	{"retain", "HERALD_RETAIN"}, {"retain-dead", "HERALD_RETAIN_DEAD"},
+}
+
+// retentionFlag is a --retain value: days (90d), a duration, or off.
+type retentionFlag struct{ d *time.Duration }
+
+func (f retentionFlag) String() string {
+	switch {
+	case f.d == nil || *f.d == 0:
+		return "off"
+	case *f.d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%dd", *f.d/(24*time.Hour))
+	}
+	return f.d.String()
+}
+
+func (f retentionFlag) Set(s string) (err error) {
+	*f.d, err = engine.ParseRetention(s)
+	return err
 }
 
 // defaultCacheDir is where a node keeps its decode cache unless told:
@@ -100,6 +119,9 @@ func runServe(env *cliEnv, args []string) int {
 	})
 	fs.BoolVar(&cfg.MetricsPublic, "metrics-public", false, "serve /metrics without a token even when admin tokens are configured (HERALD_METRICS_PUBLIC)")
 	scheduleLabels := fs.Int("metrics-schedule-labels", engine.DefaultMetricsScheduleLabels, "most schedules whose metrics carry their own schedule_id label; above, schedule_id is \"_other\"; 0 for never (HERALD_METRICS_SCHEDULE_LABELS)")
+	cfg.Retain, cfg.RetainDead = engine.DefaultRetain, engine.DefaultRetainDead
+	fs.Var(retentionFlag{&cfg.Retain}, "retain", "how long succeeded, cancelled and missed jobs are kept, with their events and metrics, after their last change: days (90d), a duration (2160h), or off; at least 1h (HERALD_RETAIN)")
+	fs.Var(retentionFlag{&cfg.RetainDead}, "retain-dead", "how long dead letters are kept after their last change, at least --retain; off keeps them until handled (HERALD_RETAIN_DEAD)")
 	cfg.TokenKey = env.getenv("HERALD_TOKEN_KEY")
 	cfg.PreviousTokenKeys = env.getenv("HERALD_TOKEN_KEY_PREVIOUS")
 	cfg.AdminTokens = env.getenv("HERALD_ADMIN_TOKENS")

@@ -65,6 +65,7 @@ func Run(t *testing.T, h Harness) {
 		{"Nodes", testNodes},
 		{"Pauses", testPauses},
 		{"JobOrigin", testJobOrigin},
+		{"Prune", testPrune},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -221,9 +221,17 @@ type GetStatusResponse struct {
 	Accounts []*AccountStatus `protobuf:"bytes,11,rep,name=accounts,proto3" json:"accounts,omitempty"`
 	// What an operator should know about the cluster, for example nodes
 	// sharing a Postgres store without Redis.
-	Warnings      []string `protobuf:"bytes,12,rep,name=warnings,proto3" json:"warnings,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Warnings []string `protobuf:"bytes,12,rep,name=warnings,proto3" json:"warnings,omitempty"`
+	// How many jobs the store holds (succeeded, cancelled and missed ones
+	// are pruned after --retain, dead letters after --retain-dead), and the
+	// planned instant of the oldest, unset when there is none. On Postgres
+	// the count is the planner's estimate (store_jobs_approximate), kept
+	// by autovacuum: an exact count reads every row.
+	StoreJobs            int64                  `protobuf:"varint,13,opt,name=store_jobs,json=storeJobs,proto3" json:"store_jobs,omitempty"`
+	StoreJobsApproximate bool                   `protobuf:"varint,14,opt,name=store_jobs_approximate,json=storeJobsApproximate,proto3" json:"store_jobs_approximate,omitempty"`
+	OldestJobPlannedAt   *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=oldest_job_planned_at,json=oldestJobPlannedAt,proto3" json:"oldest_job_planned_at,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *GetStatusResponse) Reset() {
@@ -336,6 +344,27 @@ func (x *GetStatusResponse) GetAccounts() []*AccountStatus {
 func (x *GetStatusResponse) GetWarnings() []string {
 	if x != nil {
 		return x.Warnings
+	}
+	return nil
+}
+
+func (x *GetStatusResponse) GetStoreJobs() int64 {
+	if x != nil {
+		return x.StoreJobs
+	}
+	return 0
+}
+
+func (x *GetStatusResponse) GetStoreJobsApproximate() bool {
+	if x != nil {
+		return x.StoreJobsApproximate
+	}
+	return false
+}
+
+func (x *GetStatusResponse) GetOldestJobPlannedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OldestJobPlannedAt
 	}
 	return nil
 }
@@ -3160,7 +3189,7 @@ var File_herald_admin_v1_admin_proto protoreflect.FileDescriptor
 const file_herald_admin_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"\x1bherald/admin/v1/admin.proto\x12\x0fherald.admin.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x12\n" +
-	"\x10GetStatusRequest\"\x89\x04\n" +
+	"\x10GetStatusRequest\"\xad\x05\n" +
 	"\x11GetStatusResponse\x12\x17\n" +
 	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x129\n" +
@@ -3176,7 +3205,11 @@ const file_herald_admin_v1_admin_proto_rawDesc = "" +
 	"\x05redis\x18\n" +
 	" \x01(\v2\x17.herald.admin.v1.HealthR\x05redis\x12:\n" +
 	"\baccounts\x18\v \x03(\v2\x1e.herald.admin.v1.AccountStatusR\baccounts\x12\x1a\n" +
-	"\bwarnings\x18\f \x03(\tR\bwarnings\"\xd5\x01\n" +
+	"\bwarnings\x18\f \x03(\tR\bwarnings\x12\x1d\n" +
+	"\n" +
+	"store_jobs\x18\r \x01(\x03R\tstoreJobs\x124\n" +
+	"\x16store_jobs_approximate\x18\x0e \x01(\bR\x14storeJobsApproximate\x12M\n" +
+	"\x15oldest_job_planned_at\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\x12oldestJobPlannedAt\"\xd5\x01\n" +
 	"\rAccountStatus\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04auth\x18\x02 \x01(\tR\x04auth\x12\x17\n" +
@@ -3512,97 +3545,98 @@ var file_herald_admin_v1_admin_proto_depIdxs = []int32{
 	5,  // 2: herald.admin.v1.GetStatusResponse.store:type_name -> herald.admin.v1.Health
 	5,  // 3: herald.admin.v1.GetStatusResponse.redis:type_name -> herald.admin.v1.Health
 	4,  // 4: herald.admin.v1.GetStatusResponse.accounts:type_name -> herald.admin.v1.AccountStatus
-	1,  // 5: herald.admin.v1.AccountStatus.auth_state:type_name -> herald.admin.v1.AuthState
-	47, // 6: herald.admin.v1.AccountStatus.since:type_name -> google.protobuf.Timestamp
-	47, // 7: herald.admin.v1.ReloadResult.at:type_name -> google.protobuf.Timestamp
-	9,  // 8: herald.admin.v1.ListNodesResponse.nodes:type_name -> herald.admin.v1.Node
-	47, // 9: herald.admin.v1.Node.started_at:type_name -> google.protobuf.Timestamp
-	47, // 10: herald.admin.v1.Node.last_seen:type_name -> google.protobuf.Timestamp
-	13, // 11: herald.admin.v1.Schedule.pause:type_name -> herald.admin.v1.Pause
-	11, // 12: herald.admin.v1.Schedule.source:type_name -> herald.admin.v1.SourcePosition
-	47, // 13: herald.admin.v1.Schedule.next_fire:type_name -> google.protobuf.Timestamp
-	48, // 14: herald.admin.v1.Schedule.jitter:type_name -> google.protobuf.Duration
-	48, // 15: herald.admin.v1.Schedule.catchup:type_name -> google.protobuf.Duration
-	48, // 16: herald.admin.v1.Schedule.deadline:type_name -> google.protobuf.Duration
-	48, // 17: herald.admin.v1.Schedule.metrics:type_name -> google.protobuf.Duration
-	12, // 18: herald.admin.v1.Schedule.media:type_name -> herald.admin.v1.Media
-	24, // 19: herald.admin.v1.Schedule.last_job:type_name -> herald.admin.v1.Job
-	47, // 20: herald.admin.v1.Pause.at:type_name -> google.protobuf.Timestamp
-	47, // 21: herald.admin.v1.Pause.until:type_name -> google.protobuf.Timestamp
-	10, // 22: herald.admin.v1.ListSchedulesResponse.schedules:type_name -> herald.admin.v1.Schedule
-	10, // 23: herald.admin.v1.GetScheduleResponse.schedule:type_name -> herald.admin.v1.Schedule
-	47, // 24: herald.admin.v1.GetScheduleResponse.next_fires:type_name -> google.protobuf.Timestamp
-	24, // 25: herald.admin.v1.GetScheduleResponse.last_jobs:type_name -> herald.admin.v1.Job
-	47, // 26: herald.admin.v1.PauseScheduleRequest.until:type_name -> google.protobuf.Timestamp
-	10, // 27: herald.admin.v1.PauseScheduleResponse.schedule:type_name -> herald.admin.v1.Schedule
-	10, // 28: herald.admin.v1.ResumeScheduleResponse.schedule:type_name -> herald.admin.v1.Schedule
-	24, // 29: herald.admin.v1.TriggerScheduleResponse.job:type_name -> herald.admin.v1.Job
-	47, // 30: herald.admin.v1.Job.planned_at:type_name -> google.protobuf.Timestamp
-	47, // 31: herald.admin.v1.Job.due_at:type_name -> google.protobuf.Timestamp
-	0,  // 32: herald.admin.v1.Job.status:type_name -> herald.admin.v1.JobStatus
-	47, // 33: herald.admin.v1.Job.lease_until:type_name -> google.protobuf.Timestamp
-	47, // 34: herald.admin.v1.Job.created_at:type_name -> google.protobuf.Timestamp
-	47, // 35: herald.admin.v1.Job.updated_at:type_name -> google.protobuf.Timestamp
-	25, // 36: herald.admin.v1.Job.post:type_name -> herald.admin.v1.FrozenPost
-	47, // 37: herald.admin.v1.Job.first_sent_at:type_name -> google.protobuf.Timestamp
-	26, // 38: herald.admin.v1.FrozenPost.media:type_name -> herald.admin.v1.FrozenMedia
-	47, // 39: herald.admin.v1.FrozenMedia.expires_at:type_name -> google.protobuf.Timestamp
-	47, // 40: herald.admin.v1.JobEvent.at:type_name -> google.protobuf.Timestamp
-	0,  // 41: herald.admin.v1.JobEvent.from:type_name -> herald.admin.v1.JobStatus
-	0,  // 42: herald.admin.v1.JobEvent.to:type_name -> herald.admin.v1.JobStatus
-	0,  // 43: herald.admin.v1.ListJobsRequest.statuses:type_name -> herald.admin.v1.JobStatus
-	47, // 44: herald.admin.v1.ListJobsRequest.planned_from:type_name -> google.protobuf.Timestamp
-	47, // 45: herald.admin.v1.ListJobsRequest.planned_to:type_name -> google.protobuf.Timestamp
-	24, // 46: herald.admin.v1.ListJobsResponse.jobs:type_name -> herald.admin.v1.Job
-	24, // 47: herald.admin.v1.GetJobResponse.job:type_name -> herald.admin.v1.Job
-	27, // 48: herald.admin.v1.GetJobResponse.events:type_name -> herald.admin.v1.JobEvent
-	24, // 49: herald.admin.v1.CancelJobResponse.job:type_name -> herald.admin.v1.Job
-	24, // 50: herald.admin.v1.RetryJobResponse.job:type_name -> herald.admin.v1.Job
-	24, // 51: herald.admin.v1.ListDeadLettersResponse.jobs:type_name -> herald.admin.v1.Job
-	40, // 52: herald.admin.v1.GetPostMetricsResponse.snapshots:type_name -> herald.admin.v1.MetricsSnapshot
-	48, // 53: herald.admin.v1.MetricsSnapshot.stage:type_name -> google.protobuf.Duration
-	47, // 54: herald.admin.v1.MetricsSnapshot.due_at:type_name -> google.protobuf.Timestamp
-	47, // 55: herald.admin.v1.MetricsSnapshot.captured_at:type_name -> google.protobuf.Timestamp
-	45, // 56: herald.admin.v1.MetricsSnapshot.non_public:type_name -> herald.admin.v1.MetricsSnapshot.NonPublicEntry
-	46, // 57: herald.admin.v1.MetricsSnapshot.organic:type_name -> herald.admin.v1.MetricsSnapshot.OrganicEntry
-	6,  // 58: herald.admin.v1.ReloadResponse.result:type_name -> herald.admin.v1.ReloadResult
-	27, // 59: herald.admin.v1.WatchJobEventsResponse.event:type_name -> herald.admin.v1.JobEvent
-	24, // 60: herald.admin.v1.WatchJobEventsResponse.job:type_name -> herald.admin.v1.Job
-	2,  // 61: herald.admin.v1.AdminService.GetStatus:input_type -> herald.admin.v1.GetStatusRequest
-	7,  // 62: herald.admin.v1.AdminService.ListNodes:input_type -> herald.admin.v1.ListNodesRequest
-	14, // 63: herald.admin.v1.AdminService.ListSchedules:input_type -> herald.admin.v1.ListSchedulesRequest
-	16, // 64: herald.admin.v1.AdminService.GetSchedule:input_type -> herald.admin.v1.GetScheduleRequest
-	18, // 65: herald.admin.v1.AdminService.PauseSchedule:input_type -> herald.admin.v1.PauseScheduleRequest
-	20, // 66: herald.admin.v1.AdminService.ResumeSchedule:input_type -> herald.admin.v1.ResumeScheduleRequest
-	22, // 67: herald.admin.v1.AdminService.TriggerSchedule:input_type -> herald.admin.v1.TriggerScheduleRequest
-	28, // 68: herald.admin.v1.AdminService.ListJobs:input_type -> herald.admin.v1.ListJobsRequest
-	30, // 69: herald.admin.v1.AdminService.GetJob:input_type -> herald.admin.v1.GetJobRequest
-	32, // 70: herald.admin.v1.AdminService.CancelJob:input_type -> herald.admin.v1.CancelJobRequest
-	34, // 71: herald.admin.v1.AdminService.RetryJob:input_type -> herald.admin.v1.RetryJobRequest
-	36, // 72: herald.admin.v1.AdminService.ListDeadLetters:input_type -> herald.admin.v1.ListDeadLettersRequest
-	38, // 73: herald.admin.v1.AdminService.GetPostMetrics:input_type -> herald.admin.v1.GetPostMetricsRequest
-	41, // 74: herald.admin.v1.AdminService.Reload:input_type -> herald.admin.v1.ReloadRequest
-	43, // 75: herald.admin.v1.AdminService.WatchJobEvents:input_type -> herald.admin.v1.WatchJobEventsRequest
-	3,  // 76: herald.admin.v1.AdminService.GetStatus:output_type -> herald.admin.v1.GetStatusResponse
-	8,  // 77: herald.admin.v1.AdminService.ListNodes:output_type -> herald.admin.v1.ListNodesResponse
-	15, // 78: herald.admin.v1.AdminService.ListSchedules:output_type -> herald.admin.v1.ListSchedulesResponse
-	17, // 79: herald.admin.v1.AdminService.GetSchedule:output_type -> herald.admin.v1.GetScheduleResponse
-	19, // 80: herald.admin.v1.AdminService.PauseSchedule:output_type -> herald.admin.v1.PauseScheduleResponse
-	21, // 81: herald.admin.v1.AdminService.ResumeSchedule:output_type -> herald.admin.v1.ResumeScheduleResponse
-	23, // 82: herald.admin.v1.AdminService.TriggerSchedule:output_type -> herald.admin.v1.TriggerScheduleResponse
-	29, // 83: herald.admin.v1.AdminService.ListJobs:output_type -> herald.admin.v1.ListJobsResponse
-	31, // 84: herald.admin.v1.AdminService.GetJob:output_type -> herald.admin.v1.GetJobResponse
-	33, // 85: herald.admin.v1.AdminService.CancelJob:output_type -> herald.admin.v1.CancelJobResponse
-	35, // 86: herald.admin.v1.AdminService.RetryJob:output_type -> herald.admin.v1.RetryJobResponse
-	37, // 87: herald.admin.v1.AdminService.ListDeadLetters:output_type -> herald.admin.v1.ListDeadLettersResponse
-	39, // 88: herald.admin.v1.AdminService.GetPostMetrics:output_type -> herald.admin.v1.GetPostMetricsResponse
-	42, // 89: herald.admin.v1.AdminService.Reload:output_type -> herald.admin.v1.ReloadResponse
-	44, // 90: herald.admin.v1.AdminService.WatchJobEvents:output_type -> herald.admin.v1.WatchJobEventsResponse
-	76, // [76:91] is the sub-list for method output_type
-	61, // [61:76] is the sub-list for method input_type
-	61, // [61:61] is the sub-list for extension type_name
-	61, // [61:61] is the sub-list for extension extendee
-	0,  // [0:61] is the sub-list for field type_name
+	47, // 5: herald.admin.v1.GetStatusResponse.oldest_job_planned_at:type_name -> google.protobuf.Timestamp
+	1,  // 6: herald.admin.v1.AccountStatus.auth_state:type_name -> herald.admin.v1.AuthState
+	47, // 7: herald.admin.v1.AccountStatus.since:type_name -> google.protobuf.Timestamp
+	47, // 8: herald.admin.v1.ReloadResult.at:type_name -> google.protobuf.Timestamp
+	9,  // 9: herald.admin.v1.ListNodesResponse.nodes:type_name -> herald.admin.v1.Node
+	47, // 10: herald.admin.v1.Node.started_at:type_name -> google.protobuf.Timestamp
+	47, // 11: herald.admin.v1.Node.last_seen:type_name -> google.protobuf.Timestamp
+	13, // 12: herald.admin.v1.Schedule.pause:type_name -> herald.admin.v1.Pause
+	11, // 13: herald.admin.v1.Schedule.source:type_name -> herald.admin.v1.SourcePosition
+	47, // 14: herald.admin.v1.Schedule.next_fire:type_name -> google.protobuf.Timestamp
+	48, // 15: herald.admin.v1.Schedule.jitter:type_name -> google.protobuf.Duration
+	48, // 16: herald.admin.v1.Schedule.catchup:type_name -> google.protobuf.Duration
+	48, // 17: herald.admin.v1.Schedule.deadline:type_name -> google.protobuf.Duration
+	48, // 18: herald.admin.v1.Schedule.metrics:type_name -> google.protobuf.Duration
+	12, // 19: herald.admin.v1.Schedule.media:type_name -> herald.admin.v1.Media
+	24, // 20: herald.admin.v1.Schedule.last_job:type_name -> herald.admin.v1.Job
+	47, // 21: herald.admin.v1.Pause.at:type_name -> google.protobuf.Timestamp
+	47, // 22: herald.admin.v1.Pause.until:type_name -> google.protobuf.Timestamp
+	10, // 23: herald.admin.v1.ListSchedulesResponse.schedules:type_name -> herald.admin.v1.Schedule
+	10, // 24: herald.admin.v1.GetScheduleResponse.schedule:type_name -> herald.admin.v1.Schedule
+	47, // 25: herald.admin.v1.GetScheduleResponse.next_fires:type_name -> google.protobuf.Timestamp
+	24, // 26: herald.admin.v1.GetScheduleResponse.last_jobs:type_name -> herald.admin.v1.Job
+	47, // 27: herald.admin.v1.PauseScheduleRequest.until:type_name -> google.protobuf.Timestamp
+	10, // 28: herald.admin.v1.PauseScheduleResponse.schedule:type_name -> herald.admin.v1.Schedule
+	10, // 29: herald.admin.v1.ResumeScheduleResponse.schedule:type_name -> herald.admin.v1.Schedule
+	24, // 30: herald.admin.v1.TriggerScheduleResponse.job:type_name -> herald.admin.v1.Job
+	47, // 31: herald.admin.v1.Job.planned_at:type_name -> google.protobuf.Timestamp
+	47, // 32: herald.admin.v1.Job.due_at:type_name -> google.protobuf.Timestamp
+	0,  // 33: herald.admin.v1.Job.status:type_name -> herald.admin.v1.JobStatus
+	47, // 34: herald.admin.v1.Job.lease_until:type_name -> google.protobuf.Timestamp
+	47, // 35: herald.admin.v1.Job.created_at:type_name -> google.protobuf.Timestamp
+	47, // 36: herald.admin.v1.Job.updated_at:type_name -> google.protobuf.Timestamp
+	25, // 37: herald.admin.v1.Job.post:type_name -> herald.admin.v1.FrozenPost
+	47, // 38: herald.admin.v1.Job.first_sent_at:type_name -> google.protobuf.Timestamp
+	26, // 39: herald.admin.v1.FrozenPost.media:type_name -> herald.admin.v1.FrozenMedia
+	47, // 40: herald.admin.v1.FrozenMedia.expires_at:type_name -> google.protobuf.Timestamp
+	47, // 41: herald.admin.v1.JobEvent.at:type_name -> google.protobuf.Timestamp
+	0,  // 42: herald.admin.v1.JobEvent.from:type_name -> herald.admin.v1.JobStatus
+	0,  // 43: herald.admin.v1.JobEvent.to:type_name -> herald.admin.v1.JobStatus
+	0,  // 44: herald.admin.v1.ListJobsRequest.statuses:type_name -> herald.admin.v1.JobStatus
+	47, // 45: herald.admin.v1.ListJobsRequest.planned_from:type_name -> google.protobuf.Timestamp
+	47, // 46: herald.admin.v1.ListJobsRequest.planned_to:type_name -> google.protobuf.Timestamp
+	24, // 47: herald.admin.v1.ListJobsResponse.jobs:type_name -> herald.admin.v1.Job
+	24, // 48: herald.admin.v1.GetJobResponse.job:type_name -> herald.admin.v1.Job
+	27, // 49: herald.admin.v1.GetJobResponse.events:type_name -> herald.admin.v1.JobEvent
+	24, // 50: herald.admin.v1.CancelJobResponse.job:type_name -> herald.admin.v1.Job
+	24, // 51: herald.admin.v1.RetryJobResponse.job:type_name -> herald.admin.v1.Job
+	24, // 52: herald.admin.v1.ListDeadLettersResponse.jobs:type_name -> herald.admin.v1.Job
+	40, // 53: herald.admin.v1.GetPostMetricsResponse.snapshots:type_name -> herald.admin.v1.MetricsSnapshot
+	48, // 54: herald.admin.v1.MetricsSnapshot.stage:type_name -> google.protobuf.Duration
+	47, // 55: herald.admin.v1.MetricsSnapshot.due_at:type_name -> google.protobuf.Timestamp
+	47, // 56: herald.admin.v1.MetricsSnapshot.captured_at:type_name -> google.protobuf.Timestamp
+	45, // 57: herald.admin.v1.MetricsSnapshot.non_public:type_name -> herald.admin.v1.MetricsSnapshot.NonPublicEntry
+	46, // 58: herald.admin.v1.MetricsSnapshot.organic:type_name -> herald.admin.v1.MetricsSnapshot.OrganicEntry
+	6,  // 59: herald.admin.v1.ReloadResponse.result:type_name -> herald.admin.v1.ReloadResult
+	27, // 60: herald.admin.v1.WatchJobEventsResponse.event:type_name -> herald.admin.v1.JobEvent
+	24, // 61: herald.admin.v1.WatchJobEventsResponse.job:type_name -> herald.admin.v1.Job
+	2,  // 62: herald.admin.v1.AdminService.GetStatus:input_type -> herald.admin.v1.GetStatusRequest
+	7,  // 63: herald.admin.v1.AdminService.ListNodes:input_type -> herald.admin.v1.ListNodesRequest
+	14, // 64: herald.admin.v1.AdminService.ListSchedules:input_type -> herald.admin.v1.ListSchedulesRequest
+	16, // 65: herald.admin.v1.AdminService.GetSchedule:input_type -> herald.admin.v1.GetScheduleRequest
+	18, // 66: herald.admin.v1.AdminService.PauseSchedule:input_type -> herald.admin.v1.PauseScheduleRequest
+	20, // 67: herald.admin.v1.AdminService.ResumeSchedule:input_type -> herald.admin.v1.ResumeScheduleRequest
+	22, // 68: herald.admin.v1.AdminService.TriggerSchedule:input_type -> herald.admin.v1.TriggerScheduleRequest
+	28, // 69: herald.admin.v1.AdminService.ListJobs:input_type -> herald.admin.v1.ListJobsRequest
+	30, // 70: herald.admin.v1.AdminService.GetJob:input_type -> herald.admin.v1.GetJobRequest
+	32, // 71: herald.admin.v1.AdminService.CancelJob:input_type -> herald.admin.v1.CancelJobRequest
+	34, // 72: herald.admin.v1.AdminService.RetryJob:input_type -> herald.admin.v1.RetryJobRequest
+	36, // 73: herald.admin.v1.AdminService.ListDeadLetters:input_type -> herald.admin.v1.ListDeadLettersRequest
+	38, // 74: herald.admin.v1.AdminService.GetPostMetrics:input_type -> herald.admin.v1.GetPostMetricsRequest
+	41, // 75: herald.admin.v1.AdminService.Reload:input_type -> herald.admin.v1.ReloadRequest
+	43, // 76: herald.admin.v1.AdminService.WatchJobEvents:input_type -> herald.admin.v1.WatchJobEventsRequest
+	3,  // 77: herald.admin.v1.AdminService.GetStatus:output_type -> herald.admin.v1.GetStatusResponse
+	8,  // 78: herald.admin.v1.AdminService.ListNodes:output_type -> herald.admin.v1.ListNodesResponse
+	15, // 79: herald.admin.v1.AdminService.ListSchedules:output_type -> herald.admin.v1.ListSchedulesResponse
+	17, // 80: herald.admin.v1.AdminService.GetSchedule:output_type -> herald.admin.v1.GetScheduleResponse
+	19, // 81: herald.admin.v1.AdminService.PauseSchedule:output_type -> herald.admin.v1.PauseScheduleResponse
+	21, // 82: herald.admin.v1.AdminService.ResumeSchedule:output_type -> herald.admin.v1.ResumeScheduleResponse
+	23, // 83: herald.admin.v1.AdminService.TriggerSchedule:output_type -> herald.admin.v1.TriggerScheduleResponse
+	29, // 84: herald.admin.v1.AdminService.ListJobs:output_type -> herald.admin.v1.ListJobsResponse
+	31, // 85: herald.admin.v1.AdminService.GetJob:output_type -> herald.admin.v1.GetJobResponse
+	33, // 86: herald.admin.v1.AdminService.CancelJob:output_type -> herald.admin.v1.CancelJobResponse
+	35, // 87: herald.admin.v1.AdminService.RetryJob:output_type -> herald.admin.v1.RetryJobResponse
+	37, // 88: herald.admin.v1.AdminService.ListDeadLetters:output_type -> herald.admin.v1.ListDeadLettersResponse
+	39, // 89: herald.admin.v1.AdminService.GetPostMetrics:output_type -> herald.admin.v1.GetPostMetricsResponse
+	42, // 90: herald.admin.v1.AdminService.Reload:output_type -> herald.admin.v1.ReloadResponse
+	44, // 91: herald.admin.v1.AdminService.WatchJobEvents:output_type -> herald.admin.v1.WatchJobEventsResponse
+	77, // [77:92] is the sub-list for method output_type
+	62, // [62:77] is the sub-list for method input_type
+	62, // [62:62] is the sub-list for extension type_name
+	62, // [62:62] is the sub-list for extension extendee
+	0,  // [0:62] is the sub-list for field type_name
 }
 
 func init() { file_herald_admin_v1_admin_proto_init() }
