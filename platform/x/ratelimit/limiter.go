@@ -45,6 +45,19 @@ type Observation struct {
 	User24h, App24h  *Header
 }
 
+// eachHeader calls f for each window obs reports for subj: the user's
+// 15-minute window, and the 24-hour ones X sent (the app's only when subj
+// has an app). id is the account for ScopeUser and the app for ScopeApp.
+func (obs Observation) eachHeader(subj Subject, f func(scope Scope, id string, period time.Duration, h Header)) {
+	f(ScopeUser, subj.Account, Period15m, Header{obs.Limit, obs.Remaining, obs.Reset})
+	if obs.User24h != nil {
+		f(ScopeUser, subj.Account, Period24h, *obs.User24h)
+	}
+	if obs.App24h != nil && subj.App != "" {
+		f(ScopeApp, subj.App, Period24h, *obs.App24h)
+	}
+}
+
 // Header is one window as X reports it. A nil Limit or Remaining, or a
 // zero Reset, is unknown, as in Observation.
 type Header struct {

@@ -255,13 +255,9 @@ func (m *Memory) Observe(ctx context.Context, subj Subject, endpoint string, obs
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.maybePrune(now)
-	m.observe(windowKey{ScopeUser, subj.Account, endpoint, Period15m}, Header{obs.Limit, obs.Remaining, obs.Reset}, now)
-	if obs.User24h != nil {
-		m.observe(windowKey{ScopeUser, subj.Account, endpoint, Period24h}, *obs.User24h, now)
-	}
-	if obs.App24h != nil && subj.App != "" {
-		m.observe(windowKey{ScopeApp, subj.App, endpoint, Period24h}, *obs.App24h, now)
-	}
+	obs.eachHeader(subj, func(scope Scope, id string, period time.Duration, h Header) {
+		m.observe(windowKey{scope, id, endpoint, period}, h, now)
+	})
 	return nil
 }
 

@@ -313,7 +313,7 @@ func (r *Redis) observeCall(o observed) ([]string, []any) {
 	now := o.at
 	var keys []string
 	args := []any{encodeTime(now)}
-	add := func(scope Scope, id string, period time.Duration, h Header) {
+	o.obs.eachHeader(o.subj, func(scope Scope, id string, period time.Duration, h Header) {
 		if h.Remaining == nil || h.Reset.IsZero() || !now.Before(h.Reset) {
 			return // unknown, without an end, or already over
 		}
@@ -323,15 +323,7 @@ func (r *Redis) observeCall(o observed) ([]string, []any) {
 		}
 		keys = append(keys, r.reportKey(scope, id, o.endpoint, period))
 		args = append(args, max(*h.Remaining, 0), limit, encodeTime(h.Reset), ttlMillis(h.Reset.Sub(now)))
-	}
-	obs := o.obs
-	add(ScopeUser, o.subj.Account, Period15m, Header{obs.Limit, obs.Remaining, obs.Reset})
-	if obs.User24h != nil {
-		add(ScopeUser, o.subj.Account, Period24h, *obs.User24h)
-	}
-	if obs.App24h != nil && o.subj.App != "" {
-		add(ScopeApp, o.subj.App, Period24h, *obs.App24h)
-	}
+	})
 	return keys, args
 }
 
